@@ -1,0 +1,180 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// The host's configuration: one YAML file mapped to typed structs. Every key is documented in
+// config/coda.yaml (the built-in defaults) and docs/configuration.md. Each area owns its section
+// struct below; a section's parser lives in config/<section>_section.cpp.
+namespace coda::config {
+
+// Where a value came from, for error messages: file:line:column (1-based).
+struct Location {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  std::string to_string() const;  // "file:line:column" (or "file" when line is 0)
+};
+
+// A configuration that cannot be used. what() is "file:line:column: key.path: what is wrong".
+class ConfigError : public std::runtime_error {
+ public:
+  ConfigError(Location where, std::string key_path, const std::string& message);
+  const Location& where() const { return where_; }
+  const std::string& key_path() const { return key_path_; }
+
+ private:
+  Location where_;
+  std::string key_path_;
+};
+
+struct TlsConfig {
+  bool enabled = false;
+  std::string cert_file;
+  std::string key_file;
+};
+
+// HTTP listener limits: a slow or huge request cannot hold a worker or memory.
+struct HttpLimits {
+  std::size_t max_body_bytes = 4u << 20;
+  std::size_t max_header_bytes = 16u << 10;  // one header field (name + value)
+  int max_headers = 100;
+  int idle_timeout_s = 30;     // keep-alive idle connections are closed after this
+  int request_timeout_s = 60;  // reading one request (headers + body) may take at most this
+  int threads = 32;            // worker threads (long-poll tool calls and SSE hold one each)
+  int max_queued_connections = 256;
+};
+
+struct ServerConfig {
+  std::string listen = "127.0.0.1:8000";  // host:port; port 0 picks a free one
+  std::string data_dir;                   // empty: $XDG_DATA_HOME/coda or ~/.local/share/coda
+  std::string public_url;                 // how clients reach this host (viewer_url, metadata)
+  std::string log_level = "info";         // debug | info | warning | error
+  std::string log_format = "text";        // text | json
+  std::string log_file;                   // empty: stderr
+  HttpLimits limits;
+  TlsConfig tls;
+};
+
+struct PluginEntry {
+  std::string name;  // file <name>.so on the search path, unless path is given
+  std::string path;  // explicit file, optional
+  bool required = false;
+  bool enabled = true;
+  Location where;
+};
+
+struct PluginsConfig {
+  std::vector<std::string> search_paths;  // empty: <dir of coda>/plugins, <prefix>/lib/coda/plugins
+  std::vector<PluginEntry> load;
+};
+
+// A configured instance of a plugin component (a transport, a tool provider or an agent backend).
+struct ComponentInstance {
+  std::string name;       // the instance's name (the key in the YAML mapping)
+  std::string component;  // reverse-DNS component id
+  bool enabled = true;
+  std::string config_json = "{}";  // the rest of the subtree, as JSON, handed to create()
+  Location where;
+};
+
+struct McpConfig {
+  std::string instructions;  // empty: the built-in text of the task tools
+  int page_size = 100;       // tools/list page size
+};
+
+struct TasksConfig {
+  int max_concurrent = 5;
+  int max_per_owner = 2;
+  int max_queued = 100;
+  int default_timeout_s = 3600;
+  int max_timeout_s = 86400;
+  int inbox_window_s = 86400;
+  int max_wait_s = 50;
+  int retention_days = 30;
+  std::string on_restart = "interrupt";  // interrupt | requeue
+  std::size_t events_max_bytes = 8u << 20;  // per task: head and tail kept past this
+  std::string envelope_template;            // file; empty: built-in
+};
+
+struct ResourceLimits {
+  std::int64_t cpu_s = 0;             // RLIMIT_CPU; 0 = unlimited
+  std::int64_t address_space_mb = 0;  // RLIMIT_AS
+  std::int64_t file_size_mb = 0;      // RLIMIT_FSIZE
+  std::int64_t processes = 0;         // RLIMIT_NPROC
+  std::int64_t open_files = 0;        // RLIMIT_NOFILE
+};
+
+struct SandboxConfig {
+  bool enabled = false;  // bubblewrap: workspace writable, data dir hidden, the rest read-only
+  std::string bwrap = "bwrap";
+  std::vector<std::string> writable;  // extra writable paths
+  bool network = true;
+};
+
+struct AgentPolicy {
+  std::vector<std::string> env_allowlist;   // names passed from the host's environment
+  std::map<std::string, std::string> env;   // set for every agent
+  bool yolo_allowed = false;
+  int kill_grace_s = 10;
+  ResourceLimits limits;
+  SandboxConfig sandbox;
+};
+
+struct AgentsConfig {
+  std::vector<std::string> order;       // backend names, first available runs
+  std::vector<std::string> selectable;  // backends coda_run's `agent` may name; empty: all
+  AgentPolicy policy;
+  std::vector<ComponentInstance> backends;
+};
+
+struct BearerToken {
+  std::string sha256;  // hex digest of the token
+  std::string env;     // or: the token is in this environment variable
+  std::string file;    // or: in this file
+  std::string subject, email, name;
+  bool admin = false;
+};
+
+struct AuthConfig {
+  std::string mode = "none";  // none | bearer | databricks-apps | oauth
+  std::vector<std::string> admins;  // subjects or emails
+  std::vector<BearerToken> tokens;
+  std::string oauth_json = "{}";       // oauth: {issuer, audience, jwks_url|jwks_file, scopes}
+  double rate_per_s = 0;               // per identity; 0 = unlimited
+  int burst = 20;
+  std::vector<std::string> allowed_origins;  // besides loopback
+};
+
+struct Config {
+  std::string source;  // the file it came from, or "<built-in>"
+  ServerConfig server;
+  AuthConfig auth;
+  PluginsConfig plugins;
+  McpConfig mcp;
+  TasksConfig tasks;
+  AgentsConfig agents;
+  std::vector<ComponentInstance> transports;
+  std::vector<ComponentInstance> tools;
+};
+
+// The built-in defaults: config/coda.yaml, embedded at build time.
+extern const std::string_view kDefaultConfigYaml;
+
+// Parses YAML text; `name` is used in error locations. Interpolates ${VAR} and ${VAR:-default} in
+// scalars from the environment. Throws ConfigError on unknown keys, wrong types and bad values.
+Config load_string(std::string_view yaml, const std::string& name);
+// Reads and parses a file. Throws ConfigError (also for a missing or unreadable file).
+Config load_file(const std::string& path);
+// The lookup when no --config is given: $CODA_CONFIG, then /etc/coda/coda.yaml, then the built-in
+// defaults. Returns the path used, or "" for the built-in defaults.
+std::string default_config_path();
+// load_file(path) when path is non-empty, else the lookup above.
+Config load(const std::string& path);
+
+}  // namespace coda::config

@@ -1,0 +1,95 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/config/config.hpp"
+
+// Spawning and supervising agent processes. Guardrails live here so that every backend has them:
+// no shell, own process group, stdin from /dev/null or a file, an environment built from the admin's
+// allowlist, resource limits, the optional bubblewrap sandbox, SIGTERM -> grace -> SIGKILL of the whole
+// group, and every child reaped.
+namespace coda::process {
+
+struct SpawnSpec {
+  std::vector<std::string> argv;       // argv[0]: absolute path, or a name looked up on PATH
+  std::vector<std::string> env_extra;  // "NAME=value", added after the allowlisted environment
+  std::string cwd;                     // must exist
+  std::string stdin_path;              // empty: /dev/null
+  uint64_t task = 0;                   // the task handle it works for, 0 for none
+  std::vector<std::string> sandbox_writable;  // paths writable inside the sandbox (the workspace)
+};
+
+// A live or finished child, as recorded for crash recovery.
+struct ProcessInfo {
+  uint64_t id = 0;
+  uint64_t task = 0;
+  pid_t pid = 0;
+  pid_t pgid = 0;
+  uint64_t start_time = 0;  // /proc/<pid>/stat field 22 (clock ticks since boot): guards pid reuse
+};
+
+class SpawnError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Receives a process's output and exit. Calls for one process come from one I/O thread and never
+// overlap; on_exit is the last call, after both pipes closed and the leader was reaped.
+class ProcessEvents {
+ public:
+  virtual ~ProcessEvents() = default;
+  virtual void on_output(uint64_t id, int stream, std::string_view bytes) = 0;  // 1 out, 2 err
+  virtual void on_exit(uint64_t id, int exit_code, int term_signal) = 0;
+};
+
+// Told when a process group starts and ends, so the task store can record it for recovery.
+class ProcessObserver {
+ public:
+  virtual ~ProcessObserver() = default;
+  virtual void spawned(const ProcessInfo& info) = 0;
+  virtual void exited(const ProcessInfo& info) = 0;
+};
+
+// Thread-safe.
+class ProcessService {
+ public:
+  virtual ~ProcessService() = default;
+
+  // Starts a child. Throws SpawnError (with a message naming the executable) when it cannot start:
+  // the executable is missing or not executable, cwd is missing, fork/exec failed.
+  virtual uint64_t spawn(const SpawnSpec& spec, std::shared_ptr<ProcessEvents> events) = 0;
+  // SIGTERM to the group, the configured grace, then SIGKILL to the group. Idempotent; returns at
+  // once. Returns false when the id is unknown or already exited.
+  virtual bool terminate(uint64_t id) = 0;
+  // terminate() for every live process of a task.
+  virtual void terminate_task(uint64_t task) = 0;
+  // The absolute path `name` resolves to on the PATH that children get, if any.
+  virtual std::optional<std::string> which(const std::string& name) const = 0;
+  virtual void set_observer(ProcessObserver* observer) = 0;
+  // Number of live children.
+  virtual std::size_t live_count() const = 0;
+  // Kills every child's group (SIGKILL after the grace) and joins the I/O threads. Idempotent.
+  virtual void shutdown() = 0;
+
+  // The production implementation, with the admin's policy (allowlist, limits, sandbox, grace).
+  // data_dir is hidden from sandboxed children.
+  static std::unique_ptr<ProcessService> create(const config::AgentPolicy& policy,
+                                                const std::string& data_dir);
+};
+
+// Crash recovery: kills the process group `pgid` if its leader `pid` still runs and has the recorded
+// start time (so a reused pid is never hit). Returns true when something was killed.
+bool kill_surviving_group(pid_t pid, pid_t pgid, uint64_t start_time);
+
+// /proc/<pid>/stat start time, or nullopt when the process does not exist.
+std::optional<uint64_t> process_start_time(pid_t pid);
+
+}  // namespace coda::process

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Sets up a Debian 12 machine for CoDA Host and builds it. Idempotent: packages already present are not
+# installed again, and a configured build tree is only rebuilt.
+#
+#   packaging/bootstrap.sh deps        install the build dependencies (Debian packages)
+#   packaging/bootstrap.sh build       deps + configure + build the default preset (build/)
+#   packaging/bootstrap.sh serve [ARGS]  build, then run `build/coda serve ARGS` on the embedded defaults
+#   packaging/bootstrap.sh test        everything the test suite needs (Debian packages, npm packages),
+#                                      then build and run the whole suite: default preset, ASan+UBSan,
+#                                      TSan (concurrency tests) and the fuzz targets
+#
+# Environment: CODA_JOBS (parallel build jobs, default: nproc), CODA_TEST_PRESETS (default
+# "default asan tsan"), CODA_SKIP_APT=1 (never call apt-get).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+jobs="${CODA_JOBS:-$(nproc)}"
+
+build_packages=(build-essential cmake pkg-config git ccache libpoco-dev libboost-dev
+  libboost-filesystem-dev libyaml-cpp-dev libcli11-dev libgtest-dev libgmock-dev libssl-dev)
+test_packages=(nodejs npm chromium bubblewrap sqlite3 wrk hyperfine procps psmisc git clang
+  libclang-rt-dev curl dpkg-dev fakeroot systemd file binutils)
+
+log() { printf 'bootstrap: %s\n' "$*" >&2; }
+
+install_packages() {
+  [[ "${CODA_SKIP_APT:-0}" == 1 ]] && return 0
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  log "installing ${missing[*]}"
+  if [[ $(id -u) -ne 0 ]]; then sudo=sudo; else sudo=; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+configure_build() {
+  local preset="$1"
+  local dir=build
+  [[ "$preset" != default ]] && dir="build-$preset"
+  local launcher=()
+  command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+  if [[ ! -f "$dir/CMakeCache.txt" ]]; then
+    log "configuring $preset"
+    cmake --preset "$preset" "${launcher[@]}" >/dev/null
+  fi
+  log "building $preset"
+  cmake --build --preset "$preset" -j "$jobs"
+}
+
+node_packages() {
+  log "installing npm packages (tests/node)"
+  (cd tests/node && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+}
+
+cmd="${1:-build}"
+shift || true
+case "$cmd" in
+  deps)
+    install_packages "${build_packages[@]}"
+    ;;
+  build)
+    install_packages "${build_packages[@]}"
+    configure_build default
+    ;;
+  serve)
+    install_packages "${build_packages[@]}"
+    configure_build default
+    exec "$root/build/coda" serve "$@"
+    ;;
+  test)
+    install_packages "${build_packages[@]}" "${test_packages[@]}"
+    node_packages
+    status=0
+    for preset in ${CODA_TEST_PRESETS:-default asan tsan}; do
+      configure_build "$preset"
+      log "testing $preset"
+      ctest --preset "$preset" -j "$jobs" --timeout 600 || status=1
+    done
+    exit $status
+    ;;
+  *)
+    sed -n '2,15p' "${BASH_SOURCE[0]}" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,196 @@
+#include "tests/support/coda_server.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <regex>
+#include <stdexcept>
+#include <thread>
+
+#include "tests/support/http_client.hpp"
+
+extern char** environ;
+
+namespace coda::test {
+namespace {
+
+std::vector<std::string> build_env(const std::map<std::string, std::string>& extra,
+                                   const std::vector<std::string>& unset) {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string entry(*e);
+    auto eq = entry.find('=');
+    if (eq != std::string::npos) env[entry.substr(0, eq)] = entry.substr(eq + 1);
+  }
+  for (const auto& name : unset) env.erase(name);
+  for (const auto& [k, v] : extra) env[k] = v;
+  std::vector<std::string> out;
+  for (const auto& [k, v] : env) out.push_back(k + "=" + v);
+  return out;
+}
+
+// fork + exec of CODA_BINARY with stdout/stderr to the given files; stdin from /dev/null.
+pid_t launch(const std::vector<std::string>& args, const std::vector<std::string>& env,
+             const std::string& out_path, const std::string& err_path) {
+  std::vector<std::string> argv_store = {CODA_BINARY};
+  argv_store.insert(argv_store.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_store) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_store = env;
+  std::vector<char*> envp;
+  for (auto& e : env_store) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    int in = open("/dev/null", O_RDONLY);
+    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int err = err_path == out_path ? out : open(err_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(err, 2);
+    execve(argv[0], argv.data(), envp.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+int decode_status(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+}  // namespace
+
+CodaServer::CodaServer(Options options) : options_(std::move(options)) { start(); }
+
+CodaServer::~CodaServer() {
+  if (pid_ > 0) stop();
+}
+
+void CodaServer::start() {
+  temp_ = std::make_unique<TempDir>();
+  data_dir_ = options_.data_dir.empty() ? temp_->path() + "/data" : options_.data_dir;
+  log_path_ = temp_->path() + "/coda.log";
+  std::vector<std::string> args = options_.args;
+  if (!options_.config_yaml.empty()) {
+    args.push_back("--config");
+    args.push_back(temp_->write("coda.yaml", options_.config_yaml));
+  }
+  args.push_back("--data-dir");
+  args.push_back(data_dir_);
+  pid_ = launch(args, build_env(options_.env, options_.unset_env), log_path_, log_path_);
+
+  const std::regex listening("listening on (https?://[^\\s/]+)");
+  auto deadline = std::chrono::steady_clock::now() + options_.start_timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::smatch match;
+    std::string out = output();
+    if (std::regex_search(out, match, listening)) {
+      url_ = match[1];
+      break;
+    }
+    if (!running()) {
+      throw std::runtime_error("coda exited with " + std::to_string(exit_code_) +
+                               " before listening:\n" + out);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (url_.empty()) throw std::runtime_error("coda did not print its URL in time:\n" + output());
+  if (!options_.wait_ready) return;
+  while (std::chrono::steady_clock::now() < deadline) {
+    try {
+      if (http_request("GET", url_ + "/readyz", "", {}, 5).status == 200) return;
+    } catch (const std::exception&) {
+      // not accepting yet
+    }
+    if (!running()) throw std::runtime_error("coda exited before ready:\n" + output());
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  throw std::runtime_error("coda did not become ready in time:\n" + output());
+}
+
+int CodaServer::port() const {
+  auto colon = url_.rfind(':');
+  return colon == std::string::npos ? 0 : std::atoi(url_.c_str() + colon + 1);
+}
+
+std::string CodaServer::output() const { return read_file(log_path_); }
+
+bool CodaServer::running() {
+  if (pid_ <= 0) return false;
+  int status = 0;
+  pid_t r = waitpid(pid_, &status, WNOHANG);
+  if (r == pid_) {
+    exit_code_ = decode_status(status);
+    pid_ = -1;
+    return false;
+  }
+  return true;
+}
+
+int CodaServer::wait_exit(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (running()) {
+    if (std::chrono::steady_clock::now() >= deadline) return -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return exit_code_;
+}
+
+int CodaServer::stop(std::chrono::milliseconds timeout) {
+  if (!running()) return exit_code_;
+  ::kill(pid_, SIGTERM);
+  int code = wait_exit(timeout);
+  if (code == -1 && pid_ > 0) {
+    kill9();
+    return -1;
+  }
+  return code;
+}
+
+void CodaServer::kill9() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  exit_code_ = decode_status(status);
+  pid_ = -1;
+}
+
+RunResult run_coda(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+                   std::chrono::seconds timeout) {
+  TempDir temp;
+  std::string out_path = temp.path() + "/out";
+  std::string err_path = temp.path() + "/err";
+  pid_t pid = launch(args, build_env(env, {}), out_path, err_path);
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  RunResult result;
+  int status = 0;
+  while (true) {
+    pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid) {
+      result.exit_code = decode_status(status);
+      break;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      ::kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      result.exit_code = -1;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  result.output = read_file(out_path);
+  result.error = read_file(err_path);
+  return result;
+}
+
+}  // namespace coda::test

@@ -1,0 +1,25 @@
+#pragma once
+
+#include <string>
+
+namespace coda::test {
+
+// A fresh directory under $TMPDIR (or /tmp), removed with everything in it on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  // Writes `content` to path()/name (creating parent directories) and returns the full path.
+  std::string write(const std::string& name, const std::string& content) const;
+
+ private:
+  std::string path_;
+};
+
+// The whole content of a file ("" when missing).
+std::string read_file(const std::string& path);
+
+}  // namespace coda::test
