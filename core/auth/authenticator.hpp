@@ -34,6 +34,15 @@ struct AuthResult {
   static AuthResult deny(int status, std::string message);
 };
 
+// A response the authenticator itself serves on a public path (the OAuth protected-resource metadata),
+// sent as is without authentication.
+struct PublicResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
 // Thread-safe.
 class Authenticator {
  public:
@@ -43,6 +52,16 @@ class Authenticator {
   virtual bool is_public_path(const std::string& path) const = 0;
   // The mode's name ("none", "bearer", ...).
   virtual std::string mode() const = 0;
+
+  // True when this mode trusts every caller (mode none): the host must then refuse to listen on
+  // anything but a loopback address.
+  virtual bool requires_loopback() const { return false; }
+  // For a public path this authenticator answers itself (RFC 9728 metadata in mode oauth): the
+  // response to send. nullopt: route the request as usual (e.g. /healthz). Never throws.
+  virtual std::optional<PublicResponse> serve_public(const RequestView& request) const {
+    (void)request;
+    return std::nullopt;
+  }
 
   // The authenticator for the configured mode. Throws config::ConfigError for an unusable config.
   static std::unique_ptr<Authenticator> create(const config::AuthConfig& auth,

@@ -139,6 +139,7 @@ struct BearerToken {
   std::string file;    // or: in this file
   std::string subject, email, name;
   bool admin = false;
+  Location where;  // of the entry, for errors
 };
 
 struct AuthConfig {
@@ -149,6 +150,7 @@ struct AuthConfig {
   double rate_per_s = 0;               // per identity; 0 = unlimited
   int burst = 20;
   std::vector<std::string> allowed_origins;  // besides loopback
+  Location where;  // of the auth section, for errors
 };
 
 struct Config {

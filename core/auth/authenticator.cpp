@@ -1,0 +1,104 @@
+#include "core/auth/authenticator.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include "core/auth/modes.hpp"
+#include "core/auth/rate_limiter.hpp"
+
+namespace coda::auth {
+
+std::optional<std::string> RequestView::header(const std::string& lower_name) const {
+  auto it = headers.find(lower_name);
+  if (it == headers.end()) return std::nullopt;
+  return it->second;
+}
+
+AuthResult AuthResult::allow(Identity identity) {
+  AuthResult result;
+  result.identity = std::move(identity);
+  result.status = 200;
+  return result;
+}
+
+AuthResult AuthResult::deny(int status, std::string message) {
+  AuthResult result;
+  result.status = status;
+  result.message = std::move(message);
+  return result;
+}
+
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+// The policy every mode shares, around the mode's own authenticator: the health endpoints are
+// public, configured admins get the admin flag, and each identity (or, for refused requests, each
+// remote address) is rate limited. Thread-safe: the inner authenticator and the limiter are.
+class PolicyAuthenticator final : public Authenticator {
+ public:
+  PolicyAuthenticator(std::unique_ptr<Authenticator> inner, const config::AuthConfig& auth)
+      : inner_(std::move(inner)), limiter_(auth.rate_per_s, auth.burst) {
+    for (const auto& admin : auth.admins) admins_.insert(lower(admin));
+  }
+
+  AuthResult authenticate(const RequestView& request) override {
+    AuthResult result = inner_->authenticate(request);
+    std::string key = result.ok() ? "id:" + result.identity->subject : "addr:" + request.remote_addr;
+    if (int retry_after = limiter_.try_acquire(key); retry_after > 0) {
+      AuthResult limited = AuthResult::deny(429, "Too many requests: retry after " +
+                                                     std::to_string(retry_after) + " s.");
+      limited.headers.emplace_back("Retry-After", std::to_string(retry_after));
+      return limited;
+    }
+    if (result.ok()) {
+      Identity& id = *result.identity;
+      if (admins_.count(lower(id.subject)) || (!id.email.empty() && admins_.count(lower(id.email)))) {
+        id.admin = true;
+      }
+    }
+    return result;
+  }
+
+  bool is_public_path(const std::string& path) const override {
+    return path == "/healthz" || path == "/readyz" || inner_->is_public_path(path);
+  }
+  std::string mode() const override { return inner_->mode(); }
+  bool requires_loopback() const override { return inner_->requires_loopback(); }
+  std::optional<PublicResponse> serve_public(const RequestView& request) const override {
+    return inner_->serve_public(request);
+  }
+
+ private:
+  std::unique_ptr<Authenticator> inner_;
+  std::set<std::string> admins_;  // lower-cased subjects and emails
+  RateLimiter limiter_;
+};
+
+}  // namespace
+
+std::unique_ptr<Authenticator> Authenticator::create(const config::AuthConfig& auth,
+                                                     const config::ServerConfig& server) {
+  std::unique_ptr<Authenticator> inner;
+  if (auth.mode == "none") {
+    inner = make_none_authenticator();
+  } else if (auth.mode == "bearer") {
+    inner = make_bearer_authenticator(auth);
+  } else if (auth.mode == "databricks-apps") {
+    inner = make_databricks_apps_authenticator();
+  } else if (auth.mode == "oauth") {
+    inner = make_oauth_authenticator(auth, server);
+  } else {
+    throw config::ConfigError(auth.where, "auth.mode",
+                              "unknown mode '" + auth.mode +
+                                  "': expected none, bearer, databricks-apps or oauth");
+  }
+  return std::make_unique<PolicyAuthenticator>(std::move(inner), auth);
+}
+
+}  // namespace coda::auth
