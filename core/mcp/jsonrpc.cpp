@@ -1,0 +1,46 @@
+#include "core/mcp/jsonrpc.hpp"
+
+#include <sstream>
+
+#include <Poco/JSON/Stringifier.h>
+
+namespace coda::mcp::jsonrpc {
+
+std::string to_text(const Poco::Dynamic::Var& value) {
+  std::ostringstream out;
+  Poco::JSON::Stringifier::stringify(value, out);
+  return out.str();
+}
+
+std::string quote(std::string_view text) {
+  std::ostringstream out;
+  Poco::JSON::Stringifier::formatString(std::string(text), out);
+  return out.str();
+}
+
+std::string result(const std::string& id_text, std::string_view result_text) {
+  std::string out;
+  out.reserve(40 + id_text.size() + result_text.size());
+  out += R"({"jsonrpc":"2.0","id":)";
+  out += id_text;
+  out += R"(,"result":)";
+  out += result_text;
+  out += '}';
+  return out;
+}
+
+std::string error(const std::string& id_text, int code, std::string_view message) {
+  std::string out = R"({"jsonrpc":"2.0",)";
+  if (!id_text.empty()) out += R"("id":)" + id_text + ",";
+  out += R"("error":{"code":)" + std::to_string(code) + R"(,"message":)" + quote(message) + "}}";
+  return out;
+}
+
+std::string notification(std::string_view method, const Poco::JSON::Object::Ptr& params) {
+  std::string out = R"({"jsonrpc":"2.0","method":)" + quote(method);
+  if (!params.isNull()) out += R"(,"params":)" + to_text(params);
+  out += '}';
+  return out;
+}
+
+}  // namespace coda::mcp::jsonrpc
