@@ -3,6 +3,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -78,6 +79,11 @@ class ProcessService {
   virtual std::size_t live_count() const = 0;
   // Kills every child's group (SIGKILL after the grace) and joins the I/O threads. Idempotent.
   virtual void shutdown() = 0;
+
+  // Where the service reports warnings (e.g. environment entries it dropped). level is CODA_LOG_*
+  // (0 debug .. 3 error). Without a sink they go to stderr. Set it before the first spawn.
+  using LogSink = std::function<void(int level, const std::string& message)>;
+  virtual void set_log_sink(LogSink sink) { (void)sink; }
 
   // The production implementation, with the admin's policy (allowlist, limits, sandbox, grace).
   // data_dir is hidden from sandboxed children.
