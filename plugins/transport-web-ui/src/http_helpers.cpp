@@ -47,10 +47,7 @@ std::string_view RequestView::body() const { return sdk::view(req_->body); }
 std::string_view RequestView::remote_addr() const { return sdk::view(req_->remote_addr); }
 std::string_view RequestView::request_id() const { return sdk::view(req_->request_id); }
 
-std::string_view RequestView::identity_json() const {
-  std::string_view text = sdk::view(req_->identity_json);
-  return text.empty() ? std::string_view("{}") : text;
-}
+std::string_view RequestView::identity_json() const { return sdk::view(req_->identity_json); }
 
 std::optional<std::string_view> RequestView::header(std::string_view name) const {
   for (std::size_t i = 0; i < req_->header_count; ++i) {

@@ -16,7 +16,7 @@ class RequestView {
   std::string_view method() const;
   std::string_view path() const;
   std::string_view body() const;
-  std::string_view identity_json() const;  // "{}" when absent
+  std::string_view identity_json() const;  // "" when the host gave none
   std::string_view remote_addr() const;
   std::string_view request_id() const;
   // The first header with this name (case-insensitive), or nullopt.

@@ -176,7 +176,10 @@ void WebUiTransport::serve_config(const coda_http_request_t* req, coda_http_resp
                      ",\"ticket_path\":" + json_quote(config_.ui_path + "/api/ticket") +
                      ",\"ui_path\":" + json_quote(config_.ui_path) +
                      ",\"poll_interval_ms\":" + std::to_string(config_.poll_interval_ms) +
-                     ",\"user\":" + std::string(request.identity_json()) + "}";
+                     ",\"user\":" +
+                     (request.identity_json().empty() ? std::string("null")
+                                                      : std::string(request.identity_json())) +
+                     "}";
   out.header("Cache-Control", "no-store");
   out.send(200, "application/json", request.method() == "HEAD" ? "" : body);
 }

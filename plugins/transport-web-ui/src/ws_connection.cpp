@@ -97,7 +97,9 @@ void WsConnection::on_reply(void* ctx, coda_str_t json, uint32_t flags) {
   auto* call = static_cast<Call*>(ctx);
   WsConnection& conn = *call->conn;
   sdk::barrier_void(conn.host_, [&] {
-    if (json.len > 0) conn.send_frame(sdk::view(json));
+    if (json.len == 0) return;
+    if (flags == CODA_SEND_FINAL) conn.note_protocol_version(sdk::view(json));
+    conn.send_frame(sdk::view(json));
   });
   if (flags != CODA_SEND_FINAL) return;
   {
@@ -200,10 +202,34 @@ void WsConnection::refuse(std::string_view message, int code, std::string_view w
              ",\"message\":" + json_quote(why) + "}}");
 }
 
-std::string WsConnection::origin_json() const {
-  return "{\"transport\":\"ws\",\"conn\":" + std::to_string(conn_) +
-         ",\"identity\":" + identity_json_ + ",\"headers\":{},\"remote_addr\":" +
-         json_quote(remote_addr_) + "}";
+std::string WsConnection::origin_json() {
+  std::string out = "{\"transport\":\"ws\"";
+  if (conn_ != 0) out += ",\"conn\":" + std::to_string(conn_);
+  if (!identity_json_.empty()) out += ",\"identity\":" + identity_json_;
+  {
+    std::lock_guard lock(mutex_);
+    if (!protocol_version_.empty()) out += ",\"protocol_version\":" + json_quote(protocol_version_);
+  }
+  return out + "}";
+}
+
+void WsConnection::note_protocol_version(std::string_view reply) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!protocol_version_.empty()) return;
+  }
+  if (reply.find("\"protocolVersion\"") == std::string_view::npos) return;
+  try {
+    Poco::JSON::Object::Ptr obj =
+        Poco::JSON::Parser().parse(std::string(reply)).extract<Poco::JSON::Object::Ptr>();
+    Poco::JSON::Object::Ptr result = obj->getObject("result");
+    if (result.isNull() || !result->has("protocolVersion")) return;
+    const std::string version = result->getValue<std::string>("protocolVersion");
+    std::lock_guard lock(mutex_);
+    protocol_version_ = version;
+  } catch (...) {
+    // Not an initialize result after all: nothing to remember.
+  }
 }
 
 }  // namespace coda::webui

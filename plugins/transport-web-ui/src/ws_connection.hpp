@@ -40,7 +40,8 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
     std::size_t max_message_bytes = 1u << 20;
   };
 
-  // identity_json: who redeemed the ticket; remote_addr: for the origin and the logs.
+  // identity_json: who the ticket was issued to ("" when the host gave no identity: the engine then
+  // applies its default); remote_addr: for the logs.
   WsConnection(const coda_host_t* host, CallTracker& tracker, std::string identity_json,
                std::string remote_addr, Limits limits);
   WsConnection(const WsConnection&) = delete;
@@ -67,7 +68,9 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   void send_frame(std::string_view text);
   // An error response for `message` (its id read if possible) without dispatching it.
   void refuse(std::string_view message, int code, std::string_view why);
-  std::string origin_json() const;
+  std::string origin_json();
+  // Remembers the protocol version from an initialize result, so later messages carry it.
+  void note_protocol_version(std::string_view reply);
 
   const coda_host_t* host_;
   CallTracker& tracker_;
@@ -86,6 +89,7 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   int32_t close_requested_ = 0;  // a close() that came before the socket was known
   uint64_t next_seq_ = 1;
   std::map<uint64_t, uint64_t> calls_;  // seq -> host call id (0 until dispatch returned)
+  std::string protocol_version_;  // negotiated by the initialize answer that passed through
 };
 
 }  // namespace coda::webui
