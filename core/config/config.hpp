@@ -2,10 +2,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 // The host's configuration: one YAML file mapped to typed structs. Every key is documented in
@@ -27,10 +30,15 @@ class ConfigError : public std::runtime_error {
   ConfigError(Location where, std::string key_path, const std::string& message);
   const Location& where() const { return where_; }
   const std::string& key_path() const { return key_path_; }
+  // Every error found in the document, one line each, in file order; the first is what().
+  const std::vector<std::string>& lines() const { return lines_; }
+  // Replaces lines() (the loader reports all errors of a document at once, not only the first).
+  void set_lines(std::vector<std::string> lines) { lines_ = std::move(lines); }
 
  private:
   Location where_;
   std::string key_path_;
+  std::vector<std::string> lines_;
 };
 
 struct TlsConfig {
@@ -171,6 +179,10 @@ extern const std::string_view kDefaultConfigYaml;
 // Parses YAML text; `name` is used in error locations. Interpolates ${VAR} and ${VAR:-default} in
 // scalars from the environment. Throws ConfigError on unknown keys, wrong types and bad values.
 Config load_string(std::string_view yaml, const std::string& name);
+// As above, with relative paths resolved against `base_dir` (none when empty) and ${...} looked up
+// through `env` (for tests and embedding).
+Config load_string(std::string_view yaml, const std::string& name, const std::string& base_dir,
+                   const std::function<std::optional<std::string>(const std::string&)>& env);
 // Reads and parses a file. Throws ConfigError (also for a missing or unreadable file).
 Config load_file(const std::string& path);
 // The lookup when no --config is given: $CODA_CONFIG, then /etc/coda/coda.yaml, then the built-in
