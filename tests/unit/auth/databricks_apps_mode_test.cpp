@@ -1,0 +1,59 @@
+#include <gtest/gtest.h>
+
+#include "core/auth/authenticator.hpp"
+#include "tests/unit/auth/test_requests.hpp"
+
+namespace coda::auth {
+namespace {
+
+using test::request_with;
+
+std::unique_ptr<Authenticator> databricks(std::vector<std::string> admins = {}) {
+  config::AuthConfig auth;
+  auth.mode = "databricks-apps";
+  auth.admins = std::move(admins);
+  return Authenticator::create(auth, config::ServerConfig{});
+}
+
+TEST(DatabricksAppsMode, IdentityFromForwardedHeaders) {
+  auto a = databricks();
+  EXPECT_EQ(a->mode(), "databricks-apps");
+  auto result = a->authenticate(request_with({{"x-forwarded-email", "Alice@Example.com"},
+                                              {"x-forwarded-user", "1234@5678"},
+                                              {"x-forwarded-preferred-username", "alice"}}));
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result.identity->subject, "alice@example.com");
+  EXPECT_EQ(result.identity->email, "alice@example.com");
+  EXPECT_EQ(result.identity->display_name, "alice");
+  EXPECT_TRUE(result.identity->authenticated);
+}
+
+TEST(DatabricksAppsMode, UserHeaderAloneIsEnough) {
+  auto result = databricks()->authenticate(request_with({{"x-forwarded-user", "1234@5678"}}));
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result.identity->subject, "1234@5678");
+  EXPECT_EQ(result.identity->email, "");
+}
+
+TEST(DatabricksAppsMode, WithoutProxyHeadersIsRefused) {
+  auto a = databricks();
+  auto none = a->authenticate(request_with({{"authorization", "Bearer some-token-value"}}));
+  EXPECT_FALSE(none.ok());
+  EXPECT_EQ(none.status, 401);
+  EXPECT_EQ(none.message.find("some-token-value"), std::string::npos);
+  EXPECT_FALSE(a->authenticate(request_with({{"x-forwarded-email", "   "}})).ok());
+  EXPECT_FALSE(a->authenticate(request_with({{"x-forwarded-email", "a@b.c\r\nx: y"}})).ok());
+  EXPECT_FALSE(a->authenticate(request_with({{"x-forwarded-email", "\"quoted\"@b.c"}})).ok());
+  EXPECT_FALSE(a->authenticate(request_with({{"x-forwarded-email", std::string(1000, 'a')}})).ok());
+}
+
+TEST(DatabricksAppsMode, AdminsMatchTheForwardedEmail) {
+  auto a = databricks({"boss@example.com"});
+  EXPECT_TRUE(a->authenticate(request_with({{"x-forwarded-email", "boss@example.com"}}))
+                  .identity->admin);
+  EXPECT_FALSE(a->authenticate(request_with({{"x-forwarded-email", "intern@example.com"}}))
+                   .identity->admin);
+}
+
+}  // namespace
+}  // namespace coda::auth

@@ -1,0 +1,89 @@
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "core/auth/authenticator.hpp"
+#include "core/auth/rate_limiter.hpp"
+#include "tests/unit/auth/test_requests.hpp"
+
+namespace coda::auth {
+namespace {
+
+using namespace std::chrono_literals;
+using test::header_of;
+using test::request_with;
+
+TEST(RateLimiter, BurstThenRetryAfterUntilRefilled) {
+  RateLimiter limiter(2.0, 3);
+  auto t0 = RateLimiter::Clock::now();
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(limiter.try_acquire("alice", t0), 0) << i;
+  EXPECT_EQ(limiter.try_acquire("alice", t0), 1);  // 0.5 s for the next token, rounded up
+  EXPECT_EQ(limiter.try_acquire("alice", t0 + 400ms), 1);
+  EXPECT_EQ(limiter.try_acquire("alice", t0 + 600ms), 0);
+  EXPECT_EQ(limiter.try_acquire("alice", t0 + 600ms), 1);
+  // A long pause refills up to the burst, not beyond.
+  auto later = t0 + 1h;
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(limiter.try_acquire("alice", later), 0) << i;
+  EXPECT_GT(limiter.try_acquire("alice", later), 0);
+}
+
+TEST(RateLimiter, KeysAreIndependent) {
+  RateLimiter limiter(1.0, 1);
+  auto t0 = RateLimiter::Clock::now();
+  EXPECT_EQ(limiter.try_acquire("alice", t0), 0);
+  EXPECT_GT(limiter.try_acquire("alice", t0), 0);
+  EXPECT_EQ(limiter.try_acquire("bob", t0), 0);
+}
+
+TEST(RateLimiter, SlowRateGivesALongerRetryAfter) {
+  RateLimiter limiter(0.1, 1);
+  auto t0 = RateLimiter::Clock::now();
+  EXPECT_EQ(limiter.try_acquire("k", t0), 0);
+  EXPECT_EQ(limiter.try_acquire("k", t0), 10);
+}
+
+TEST(RateLimiter, DisabledNeverLimits) {
+  RateLimiter limiter(0, 1);
+  EXPECT_FALSE(limiter.enabled());
+  for (int i = 0; i < 1000; ++i) ASSERT_EQ(limiter.try_acquire("k"), 0);
+}
+
+TEST(RateLimiter, ManyKeysStayBounded) {
+  RateLimiter limiter(1000.0, 1, 100);
+  auto t0 = RateLimiter::Clock::now();
+  for (int i = 0; i < 10000; ++i) {
+    ASSERT_EQ(limiter.try_acquire("k" + std::to_string(i), t0 + std::chrono::milliseconds(i)), 0);
+  }
+}
+
+TEST(RateLimiter, ConcurrentCallersShareOneBucket) {
+  RateLimiter limiter(0.001, 50);
+  std::atomic<int> allowed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 100; ++i) {
+        if (limiter.try_acquire("shared") == 0) ++allowed;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(allowed.load(), 50);
+}
+
+TEST(RateLimitedAuthenticator, BurstPastTheLimitIs429WithRetryAfter) {
+  config::AuthConfig auth;
+  auth.rate_per_s = 0.5;
+  auth.burst = 5;
+  auto a = Authenticator::create(auth, config::ServerConfig{});
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(a->authenticate(request_with()).ok()) << i;
+  auto limited = a->authenticate(request_with());
+  EXPECT_FALSE(limited.ok());
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_EQ(header_of(limited, "Retry-After"), "2");
+}
+
+}  // namespace
+}  // namespace coda::auth
