@@ -160,6 +160,10 @@ typedef struct coda_spawn_t {
   coda_str_t cwd;        /* {NULL,0}: the task's workspace */
   coda_str_t stdin_path; /* {NULL,0}: /dev/null */
   uint64_t task;         /* coda_task_t.handle of the task the process works for, or 0 */
+  /* Paths the process may also write when the admin enabled the sandbox (cwd always is), e.g. the
+   * task_dir for usage and report files. Ignored without a sandbox. {NULL,0}/0: none. */
+  const coda_str_t* writable;
+  size_t writable_count;
 } coda_spawn_t;
 
 enum { CODA_STREAM_STDOUT = 1, CODA_STREAM_STDERR = 2 };
