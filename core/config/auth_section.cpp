@@ -1,4 +1,11 @@
-// The `auth:` section: how requests are authenticated and who is an admin.
+// The `auth:` section: how requests are authenticated and who is an admin. The values are checked
+// here so that `coda config check` reports them with their location; core/auth checks what needs the
+// environment or the file system (token variables and files, the JWKS) when the host starts.
+#include <sstream>
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+
 #include "core/config/sections.hpp"
 
 namespace coda::config {
@@ -11,6 +18,7 @@ bool is_sha256_hex(const std::string& text) {
 
 BearerToken parse_token(Reader token) {
   BearerToken out;
+  out.where = token.location();
   out.sha256 = token.get_string("sha256");
   out.env = token.get_string("env");
   out.file = token.get_path("file");
@@ -33,14 +41,62 @@ BearerToken parse_token(Reader token) {
   return out;
 }
 
+Poco::JSON::Array::Ptr json_list(const std::vector<std::string>& items) {
+  Poco::JSON::Array::Ptr array = new Poco::JSON::Array;
+  for (const auto& item : items) array->add(item);
+  return array;
+}
+
+// auth.oauth as the JSON core/auth expects: every key typed and checked here, jwks_file resolved
+// against the file's directory, unknown keys reported by the reader.
+std::string parse_oauth(Reader oauth, bool required) {
+  Poco::JSON::Object json(Poco::JSON_PRESERVE_KEY_ORDER);
+  auto set_string = [&](std::string_view key, bool is_path) {
+    std::string value = is_path ? oauth.get_path(key) : oauth.get_string(key);
+    if (!value.empty()) json.set(std::string(key), value);
+  };
+  set_string("issuer", false);
+  if (required && !json.has("issuer")) oauth.error("issuer", "mode oauth needs the issuer (the iss claim)");
+  if (oauth.has("audience")) {
+    YAML::Node audience = oauth.value("audience");
+    if (audience.IsSequence()) {
+      json.set("audience", json_list(oauth.get_string_list("audience")));
+    } else {
+      json.set("audience", oauth.get_string("audience"));
+    }
+  } else if (required) {
+    oauth.error("audience", "mode oauth needs the audience tokens must be issued for");
+  }
+  set_string("jwks_url", false);
+  set_string("jwks_file", true);
+  if (json.has("jwks_url") && json.has("jwks_file")) {
+    oauth.error("", "give exactly one of jwks_url or jwks_file");
+  } else if (required && !json.has("jwks_url") && !json.has("jwks_file")) {
+    oauth.error("", "give exactly one of jwks_url or jwks_file");
+  }
+  if (oauth.has("scopes")) json.set("scopes", json_list(oauth.get_string_list("scopes")));
+  set_string("resource", false);
+  if (oauth.has("authorization_servers")) {
+    json.set("authorization_servers", json_list(oauth.get_string_list("authorization_servers")));
+  }
+  if (oauth.has("leeway_s")) json.set("leeway_s", oauth.get<int>("leeway_s", 60, 0, 600));
+  if (oauth.has("jwks_refresh_s")) {
+    json.set("jwks_refresh_s", oauth.get<int>("jwks_refresh_s", 60, 1, 86400));
+  }
+  std::ostringstream out;
+  json.stringify(out);
+  return out.str();
+}
+
 }  // namespace
 
 void parse_auth_section(Reader& section, AuthConfig& auth) {
+  auth.where = section.location();
   auth.mode =
       section.get_choice("mode", auth.mode, {"none", "bearer", "databricks-apps", "oauth"});
   auth.admins = section.get_string_list("admins", auth.admins);
   for (Reader token : section.child_list("tokens")) auth.tokens.push_back(parse_token(token));
-  if (section.has("oauth")) auth.oauth_json = section.get_json("oauth");
+  if (section.has("oauth")) auth.oauth_json = parse_oauth(section.child("oauth"), auth.mode == "oauth");
   auth.rate_per_s = section.get_double("rate_per_s", auth.rate_per_s, 0, 1e9);
   auth.burst = section.get<int>("burst", auth.burst, 1, 1000000);
   auth.allowed_origins = section.get_string_list("allowed_origins", auth.allowed_origins);
