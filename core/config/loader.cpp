@@ -17,7 +17,13 @@ Config parse(std::string_view yaml, const std::string& name, const std::string& 
   Document document(name, base_dir, env);
   YAML::Node root;
   try {
-    root = YAML::Load(std::string(yaml));
+    std::vector<YAML::Node> documents = YAML::LoadAll(std::string(yaml));
+    if (documents.size() > 1) {
+      throw ConfigError(document.location(documents[1].Mark()), "",
+                        "a configuration is one YAML document, found " +
+                            std::to_string(documents.size()) + " (remove the '---' separators)");
+    }
+    if (!documents.empty()) root = documents.front();
   } catch (const YAML::Exception& e) {
     throw ConfigError(document.location(e.mark), "", e.msg);
   }

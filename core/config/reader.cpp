@@ -479,7 +479,7 @@ std::string Reader::rest_as_json() {
     state_->known.insert(entry.key);
     rest.emplace_back(entry.key, entry.value);
   }
-  return yaml_entries_to_json(*document_, rest, state_->path);
+  return yaml_entries_to_json(*document_, rest, state_->path, state_->mark);
 }
 
 }  // namespace coda::config

@@ -150,10 +150,11 @@ struct NamedReader {
 // scalars typed (null, true/false, integers, floats; anything else a string), quoted scalars
 // strings. ${...} is expanded first. Errors are recorded in `document`.
 std::string yaml_to_json(Document& document, const YAML::Node& node, const std::string& key_path);
-// The JSON object of (key, value) pairs in the given order, values converted as by yaml_to_json.
+// The JSON object of (key, value) pairs in the given order, values converted as by yaml_to_json;
+// `mark` locates the object in errors.
 std::string yaml_entries_to_json(Document& document,
                                  const std::vector<std::pair<std::string, YAML::Node>>& entries,
-                                 const std::string& key_path);
+                                 const std::string& key_path, const YAML::Mark& mark);
 
 // The closest of `candidates` to `word` when it is near enough to be a likely misspelling.
 std::optional<std::string> closest_match(std::string_view word,

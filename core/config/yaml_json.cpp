@@ -91,6 +91,10 @@ std::string json_number(std::string_view text) {
   return number;
 }
 
+// A component's settings are small; this bound stops a YAML alias bomb (a few lines expanding to
+// gigabytes) from exhausting memory.
+constexpr std::size_t kMaxJsonBytes = 16u << 20;
+
 void write_value(Document& document, const YAML::Node& node, const std::string& key_path,
                  std::string& out);
 
@@ -100,6 +104,7 @@ void write_object(Document& document,
   out += '{';
   bool first = true;
   for (const auto& [key, value] : entries) {
+    if (out.size() > kMaxJsonBytes) return;
     if (!first) out += ',';
     first = false;
     out += json_string(key);
@@ -142,6 +147,7 @@ void write_scalar(Document& document, const YAML::Node& node, const std::string&
 
 void write_value(Document& document, const YAML::Node& node, const std::string& key_path,
                  std::string& out) {
+  if (out.size() > kMaxJsonBytes) return;  // the result is discarded (see checked_size)
   switch (node.Type()) {
     case YAML::NodeType::Map: {
       std::vector<std::pair<std::string, YAML::Node>> entries;
@@ -157,7 +163,7 @@ void write_value(Document& document, const YAML::Node& node, const std::string& 
     }
     case YAML::NodeType::Sequence: {
       out += '[';
-      for (std::size_t i = 0; i < node.size(); ++i) {
+      for (std::size_t i = 0; i < node.size() && out.size() <= kMaxJsonBytes; ++i) {
         if (i != 0) out += ',';
         write_value(document, node[i], key_path + "[" + std::to_string(i) + "]", out);
       }
@@ -173,20 +179,30 @@ void write_value(Document& document, const YAML::Node& node, const std::string& 
   }
 }
 
+// `json`, or "{}" with an error when it grew past kMaxJsonBytes.
+std::string checked_size(Document& document, const YAML::Mark& mark, const std::string& key_path,
+                         std::string json) {
+  if (json.size() <= kMaxJsonBytes) return json;
+  document.error(mark, key_path,
+                 "settings too large as JSON (over " + std::to_string(kMaxJsonBytes >> 20) +
+                     " MiB; are YAML aliases repeating a large subtree?)");
+  return "{}";
+}
+
 }  // namespace
 
 std::string yaml_to_json(Document& document, const YAML::Node& node, const std::string& key_path) {
   std::string out;
   write_value(document, node, key_path, out);
-  return out;
+  return checked_size(document, node.Mark(), key_path, std::move(out));
 }
 
 std::string yaml_entries_to_json(Document& document,
                                  const std::vector<std::pair<std::string, YAML::Node>>& entries,
-                                 const std::string& key_path) {
+                                 const std::string& key_path, const YAML::Mark& mark) {
   std::string out;
   write_object(document, entries, key_path, out);
-  return out;
+  return checked_size(document, mark, key_path, std::move(out));
 }
 
 }  // namespace coda::config

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "core/config/config.hpp"
+#include "core/config/reader.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace coda::config {
@@ -230,6 +231,20 @@ TEST(ConfigValues, PluginEntriesTakeTheFullFormOrJustAName) {
   EXPECT_EQ(config.plugins.load[2].path, "/opt/x/custom-agent.so");
 }
 
+TEST(ConfigValues, AKeyWithoutAValueMeansTheDefault) {
+  const Config config = load_text(
+      "server:\n"
+      "  listen:\n"
+      "  limits: {threads: ~}\n"
+      "tasks:\n"
+      "  on_restart: null\n"
+      "agents:\n");
+  EXPECT_EQ(config.server.listen, "127.0.0.1:8000");
+  EXPECT_EQ(config.server.limits.threads, 32);
+  EXPECT_EQ(config.tasks.on_restart, "interrupt");
+  EXPECT_EQ(config.agents.policy.env_allowlist.size(), 8u);
+}
+
 // ---- component subtrees ----
 
 TEST(ConfigComponents, TheRestOfTheSubtreeBecomesTypedJson) {
@@ -286,13 +301,17 @@ TEST(ConfigComponents, InstancesKeepFileOrderInEverySection) {
   EXPECT_EQ(config.agents.order, (std::vector<std::string>{"second", "first"}));
 }
 
-TEST(ConfigComponents, OauthSubtreeIsJson) {
-  const Config config = load_text(
-      "auth:\n"
-      "  mode: oauth\n"
-      "  oauth: {issuer: 'https://id.example.com', audience: coda, scopes: [mcp]}\n");
-  EXPECT_EQ(config.auth.oauth_json,
-            R"({"issuer":"https://id.example.com","audience":"coda","scopes":["mcp"]})");
+TEST(ConfigComponents, AnAliasBombIsRefusedNotExpanded) {
+  std::string yaml = "transports:\n  t:\n    component: dev.example.t\n";
+  yaml += "    l0: &l0 [aaaaaaaaaaaaaaaaaaaa, aaaaaaaaaaaaaaaaaaaa, aaaaaaaaaaaaaaaaaaaa]\n";
+  for (int level = 1; level <= 18; ++level) {
+    const std::string prev = "*l" + std::to_string(level - 1);
+    yaml += "    l" + std::to_string(level) + ": &l" + std::to_string(level) + " [" + prev + ", " +
+            prev + ", " + prev + "]\n";
+  }
+  // 3^19 strings of 20 bytes: about 20 GB as JSON.
+  const std::string error = error_of(yaml);
+  EXPECT_EQ(error.rfind("t.yaml:3:5: transports.t: settings too large as JSON", 0), 0u) << error;
 }
 
 // ---- errors: exact location and key path ----
@@ -402,6 +421,21 @@ TEST(ConfigErrors, ErrorCarriesLocationAndKeyPath) {
     EXPECT_EQ(e.where().column, 14);
     EXPECT_EQ(e.key_path(), "mcp.page_size");
   }
+}
+
+TEST(ConfigErrors, TheDocumentMustBeOneMapping) {
+  EXPECT_EQ(error_of("just text\n"), "t.yaml:1:1: expected a mapping, got 'just text'");
+  EXPECT_EQ(error_of("- a\n- b\n"), "t.yaml:1:1: expected a mapping, got a list");
+  EXPECT_EQ(error_of("mcp: {}\n---\nmcp: {}\n"),
+            "t.yaml:3:1: a configuration is one YAML document, found 2 (remove the '---' "
+            "separators)");
+}
+
+TEST(ConfigErrors, SuggestionsAreOnlyMadeForNearMisses) {
+  EXPECT_EQ(closest_match("max_concurent", {"max_queued", "max_concurrent"}), "max_concurrent");
+  EXPECT_EQ(closest_match("Listen", {"listen", "data_dir"}), "listen");
+  EXPECT_EQ(closest_match("colour", {"listen", "data_dir"}), std::nullopt);
+  EXPECT_EQ(closest_match("ab", {"xy"}), std::nullopt);
 }
 
 // ---- files and lookup ----
