@@ -184,7 +184,8 @@ class Engine::Impl : public std::enable_shared_from_this<Engine::Impl> {
   std::map<std::string, LogLevel> log_levels_;  // by scope_of()
   // In-flight tools/call by "scope \n request id" (notifications/cancelled) and by dispatch id.
   std::unordered_map<std::string, std::weak_ptr<ToolCallImpl>> calls_by_request_;
-  std::unordered_multimap<CallId, std::weak_ptr<ToolCallImpl>> calls_by_dispatch_;
+  // Strong references: a tool need not keep its call alive while it works on it.
+  std::unordered_multimap<CallId, std::shared_ptr<ToolCallImpl>> calls_by_dispatch_;
   ToolCallTable tool_calls_;
   CallId next_call_ = 1;
   ConnectionId next_connection_ = 1;
@@ -314,9 +315,21 @@ CallId Engine::Impl::dispatch(const RequestContext& ctx, std::string_view messag
   try {
     Poco::JSON::Parser parser;
     parsed = parser.parse(std::string(message));
-  } catch (const std::exception& e) {
+  } catch (const std::exception&) {
+    // Poco's parser takes only objects and arrays at the top: a lone scalar is valid JSON but no
+    // JSON-RPC message.
+    bool scalar = false;
+    try {
+      Poco::JSON::Parser parser;
+      parser.parse("[" + std::string(message) + "]");
+      scalar = true;
+    } catch (const std::exception&) {
+    }
     Exchange(std::move(sink), false, 1)
-        .respond(jsonrpc::error("", jsonrpc::kParseError, "Parse error: the message is not valid JSON"));
+        .respond(scalar ? jsonrpc::error("", jsonrpc::kInvalidRequest,
+                                         "Invalid Request: a JSON-RPC message must be an object")
+                        : jsonrpc::error("", jsonrpc::kParseError,
+                                         "Parse error: the message is not valid JSON"));
     return id;
   }
   if (parsed.type() == typeid(Array::Ptr)) {
@@ -593,8 +606,7 @@ void Engine::Impl::call_finished(const std::string& key, CallId id) {
   }
   auto [begin, end] = calls_by_dispatch_.equal_range(id);
   for (auto it = begin; it != end;) {
-    auto live = it->second.lock();
-    it = (!live || live->finished()) ? calls_by_dispatch_.erase(it) : std::next(it);
+    it = it->second->finished() ? calls_by_dispatch_.erase(it) : std::next(it);
   }
   calls_done_.notify_all();
 }
@@ -608,9 +620,7 @@ void Engine::Impl::cancel(CallId call) {
   {
     std::lock_guard lock(mutex_);
     auto [begin, end] = calls_by_dispatch_.equal_range(call);
-    for (auto it = begin; it != end; ++it) {
-      if (auto live = it->second.lock()) calls.push_back(std::move(live));
-    }
+    for (auto it = begin; it != end; ++it) calls.push_back(it->second);
   }
   cancel_calls(calls);
 }
@@ -620,16 +630,14 @@ void Engine::Impl::shutdown() {
   {
     std::lock_guard lock(mutex_);
     shut_down_ = true;
-    for (auto& [id, weak] : calls_by_dispatch_) {
-      if (auto live = weak.lock()) calls.push_back(std::move(live));
-    }
+    for (auto& [id, live] : calls_by_dispatch_) calls.push_back(live);
   }
   cancel_calls(calls);
   calls.clear();
   std::unique_lock lock(mutex_);
   calls_done_.wait_for(lock, std::chrono::seconds(5), [this] {
-    for (auto& [id, weak] : calls_by_dispatch_) {
-      if (auto live = weak.lock(); live && !live->finished()) return false;
+    for (auto& [id, live] : calls_by_dispatch_) {
+      if (!live->finished()) return false;
     }
     return true;
   });

@@ -1,6 +1,7 @@
 #include "core/mcp/tool.hpp"
 
 #include <sstream>
+#include <stdexcept>
 
 namespace coda::mcp {
 namespace {
@@ -41,6 +42,22 @@ Poco::JSON::Object::Ptr ToolResult::to_json() const {
   if (!structured.isNull()) obj->set("structuredContent", structured);
   if (is_error) obj->set("isError", true);
   return obj;
+}
+
+ToolResult ToolResult::from_json(const Poco::JSON::Object::Ptr& json) {
+  if (json.isNull()) throw std::invalid_argument("CallToolResult: expected a JSON object");
+  ToolResult result;
+  Poco::JSON::Array::Ptr content = json->getArray("content");
+  if (content.isNull()) throw std::invalid_argument("CallToolResult: 'content' must be an array");
+  result.content = content;
+  if (json->has("structuredContent") && !json->isNull("structuredContent")) {
+    result.structured = json->getObject("structuredContent");
+    if (result.structured.isNull()) {
+      throw std::invalid_argument("CallToolResult: 'structuredContent' must be an object");
+    }
+  }
+  result.is_error = json->optValue<bool>("isError", false);
+  return result;
 }
 
 }  // namespace coda::mcp

@@ -42,6 +42,9 @@ struct ToolResult {
   static ToolResult error(const std::string& message);
 
   Poco::JSON::Object::Ptr to_json() const;
+  // Reads a CallToolResult object (e.g. from a tool-provider plugin). Throws std::invalid_argument
+  // when `content` is missing or not an array, or structuredContent is not an object.
+  static ToolResult from_json(const Poco::JSON::Object::Ptr& json);
 };
 
 // One in-flight tools/call, owned jointly by the engine and the tool. Thread-safe: every member may be
