@@ -1,0 +1,109 @@
+#include "http_config.hpp"
+
+#include <algorithm>
+#include <set>
+#include <stdexcept>
+
+#include <Poco/Exception.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include "http_rules.hpp"
+
+namespace coda::mcp_http {
+namespace {
+
+using Poco::Dynamic::Var;
+
+std::vector<std::string> string_list(const Poco::JSON::Object::Ptr& obj, const std::string& key) {
+  std::vector<std::string> out;
+  if (!obj->has(key) || obj->isNull(key)) return out;
+  Poco::JSON::Array::Ptr arr = obj->getArray(key);
+  if (arr.isNull()) throw std::invalid_argument(key + ": expected a list of strings");
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    Var v = arr->get(static_cast<unsigned>(i));
+    if (!v.isString()) throw std::invalid_argument(key + "[" + std::to_string(i) + "]: expected a string");
+    out.push_back(v.extract<std::string>());
+  }
+  return out;
+}
+
+}  // namespace
+
+HttpConfig HttpConfig::parse(std::string_view json) {
+  HttpConfig config;
+  if (json.empty()) return config;
+  Poco::JSON::Object::Ptr obj;
+  try {
+    Poco::JSON::Parser parser;
+    obj = parser.parse(std::string(json)).extract<Poco::JSON::Object::Ptr>();
+  } catch (const Poco::Exception& e) {
+    throw std::invalid_argument("expected a mapping of settings (" + e.displayText() + ")");
+  }
+  static const std::set<std::string> kKnown = {"path",          "response_mode",   "sessions",
+                                               "session_ttl_s", "allowed_origins", "allowed_hosts",
+                                               "max_body_bytes"};
+  for (const auto& [key, value] : *obj) {
+    if (kKnown.count(key) == 0) {
+      throw std::invalid_argument("unknown key '" + key +
+                                  "' (known: path, response_mode, sessions, session_ttl_s, "
+                                  "allowed_origins, allowed_hosts, max_body_bytes)");
+    }
+  }
+  try {
+    if (obj->has("path")) {
+      config.path = obj->getValue<std::string>("path");
+      if (config.path.empty() || config.path.front() != '/') {
+        throw std::invalid_argument("path: must start with '/' (got '" + config.path + "')");
+      }
+      while (config.path.size() > 1 && config.path.back() == '/') config.path.pop_back();
+    }
+    if (obj->has("response_mode")) {
+      std::string mode = obj->getValue<std::string>("response_mode");
+      if (mode == "auto") config.response_mode = ResponseMode::kAuto;
+      else if (mode == "json") config.response_mode = ResponseMode::kJson;
+      else if (mode == "sse") config.response_mode = ResponseMode::kSse;
+      else throw std::invalid_argument("response_mode: must be auto, json or sse (got '" + mode + "')");
+    }
+    if (obj->has("sessions")) {
+      Var v = obj->get("sessions");
+      if (v.type() != typeid(bool)) throw std::invalid_argument("sessions: expected true or false");
+      config.sessions = v.extract<bool>();
+    }
+    if (obj->has("session_ttl_s")) {
+      Var v = obj->get("session_ttl_s");
+      if (!v.isInteger() || v.convert<long long>() <= 0) {
+        throw std::invalid_argument("session_ttl_s: expected a positive number of seconds");
+      }
+      config.session_ttl_s = v.convert<int>();
+    }
+    if (obj->has("max_body_bytes")) {
+      Var v = obj->get("max_body_bytes");
+      if (!v.isInteger() || v.convert<long long>() <= 0) {
+        throw std::invalid_argument("max_body_bytes: expected a positive number of bytes");
+      }
+      config.max_body_bytes = v.convert<std::size_t>();
+    }
+  } catch (const Poco::Exception& e) {
+    throw std::invalid_argument("wrong type: " + e.displayText());
+  }
+  for (const auto& origin : string_list(obj, "allowed_origins")) {
+    if (origin == "*") {
+      config.allowed_origins.push_back(origin);
+      continue;
+    }
+    std::string normalized = normalize_origin(origin);
+    if (normalized.empty()) {
+      throw std::invalid_argument("allowed_origins: '" + origin +
+                                  "' is no origin (expected scheme://host[:port])");
+    }
+    config.allowed_origins.push_back(normalized);
+  }
+  for (const auto& host : string_list(obj, "allowed_hosts")) {
+    config.allowed_hosts.push_back(host_of_host_header(host));
+  }
+  return config;
+}
+
+}  // namespace coda::mcp_http
