@@ -1,0 +1,145 @@
+#include "core/app/runtime.hpp"
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "core/app/commands.hpp"
+#include "core/auth/authenticator.hpp"
+#include "core/http/router.hpp"
+#include "core/http/server.hpp"
+#include "core/log/logging.hpp"
+#include "core/mcp/engine.hpp"
+#include "core/plugins/component_host.hpp"
+#include "core/plugins/host_context.hpp"
+#include "core/plugins/plugin_registry.hpp"
+#include "core/process/process_service.hpp"
+#include "core/util/listen_address.hpp"
+
+namespace coda::app {
+namespace {
+
+// How long in-flight requests get to finish at shutdown before their connections are cut.
+constexpr std::chrono::milliseconds kDrainGrace{5000};
+
+}  // namespace
+
+std::string resolve_data_dir(const config::ServerConfig& server) {
+  if (!server.data_dir.empty()) return server.data_dir;
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg != nullptr && *xdg != '\0') {
+    return std::string(xdg) + "/coda";
+  }
+  const char* home = std::getenv("HOME");
+  return std::string(home != nullptr && *home != '\0' ? home : ".") + "/.local/share/coda";
+}
+
+Runtime::Runtime(config::Config config, Options options)
+    : config_(std::move(config)), options_(options) {}
+
+Runtime::~Runtime() { shutdown(); }
+
+std::string Runtime::url() const { return server_ ? server_->url() : ""; }
+
+void Runtime::start(const std::function<void(const std::string& url)>& on_listening) {
+  auto& logger = log::get("app");
+  started_ = true;
+
+  data_dir_ = resolve_data_dir(config_.server);
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir_, ec);
+  if (ec || !std::filesystem::is_directory(data_dir_)) {
+    throw StartupError(kExitUsage, "data dir " + data_dir_ + " cannot be created: " +
+                                       (ec ? ec.message() : "not a directory"));
+  }
+  ::chmod(data_dir_.c_str(), 0700);  // tasks, prompts and workspaces are private to the owner
+
+  try {
+    authenticator_ = auth::Authenticator::create(config_.auth, config_.server);
+  } catch (const config::ConfigError& e) {
+    throw StartupError(kExitUsage, e.what());
+  }
+  util::ListenAddress address;
+  try {
+    address = util::parse_listen_address(config_.server.listen);
+  } catch (const std::invalid_argument& e) {
+    throw StartupError(kExitUsage, std::string("server.listen: ") + e.what());
+  }
+  if (authenticator_->requires_loopback() && !util::is_loopback_host(address.host)) {
+    throw StartupError(kExitUsage,
+                       "refusing to listen on " + address.to_string() + " with auth.mode " +
+                           authenticator_->mode() +
+                           ": without authentication anyone who can reach the port could run "
+                           "agents as you. Listen on 127.0.0.1 (or [::1]), or set auth.mode to "
+                           "bearer, databricks-apps or oauth.");
+  }
+
+  router_ = std::make_unique<http::Router>();
+  try {
+    server_ = std::make_unique<http::HttpServer>(config_.server, *router_, authenticator_.get());
+  } catch (const http::ListenError& e) {
+    throw StartupError(kExitFailure, e.what());
+  }
+  server_->start();
+  logger.information("listening on " + server_->url() + " (auth " + authenticator_->mode() + ")");
+  if (on_listening) on_listening(server_->url());
+
+  mcp::Engine::Options engine_options;
+  engine_options.config = config_.mcp;
+  engine_ = std::make_unique<mcp::Engine>(engine_options);
+  // agents: processes_ = process::ProcessService::create(config_.agents.policy, data_dir_);
+  // tasks: tasks_ = std::make_unique<tasks::TaskService>(config_.tasks, config_.agents, data_dir_,
+  //                                                      *processes_);
+  // tasks: tasks_->register_tools(*engine_);
+
+  services_ = std::make_unique<plugins::CoreServices>();
+  services_->engine = engine_.get();
+  services_->tool_calls = &engine_->tool_calls();
+  services_->router = router_.get();
+  services_->processes = processes_.get();
+
+  registry_ = std::make_unique<plugins::PluginRegistry>(config_.plugins, services_.get());
+  components_ = std::make_unique<plugins::ComponentHost>(*registry_, *services_);
+  try {
+    registry_->load_configured();
+    components_->create(config_);
+    // tasks: for (const auto& agent : components_->agents()) tasks_->add_backend(<adapter>(agent));
+    components_->start_transports();
+  } catch (const plugins::RequiredPluginError& e) {
+    throw StartupError(kExitPluginRefused, e.what());
+  }
+  // tasks: tasks_->start();
+  // stdio: with options_.stdio the stdio transport is enabled (see Options::stdio).
+
+  server_->set_readiness(http::Readiness::kReady);
+  logger.information("ready: " + std::to_string(components_->started_transport_count()) +
+                     " transport(s) started");
+}
+
+void Runtime::shutdown() {
+  if (!started_ || stopped_) return;
+  stopped_ = true;
+  auto& logger = log::get("app");
+  logger.information("shutting down");
+  if (server_) server_->set_readiness(http::Readiness::kDraining);
+  if (components_) components_->stop_transports();
+  if (server_) server_->stop(kDrainGrace);
+  // tasks: if (tasks_) tasks_->stop();
+  bool clean = true;
+  if (components_) {
+    components_->destroy_all();
+    clean = components_->clean();
+  }
+  if (registry_) {
+    if (clean) {
+      registry_->unload_all();
+    } else {
+      logger.error("some plugin objects are still in use: plugins stay loaded until exit");
+      (void)registry_.release();
+    }
+  }
+  if (processes_) processes_->shutdown();
+  logger.information("stopped");
+}
+
+}  // namespace coda::app

@@ -1,0 +1,373 @@
+#include "core/http/server.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <istream>
+
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServerConnection.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/TCPServer.h>
+#include <Poco/Net/TCPServerConnectionFactory.h>
+#include <Poco/ThreadPool.h>
+#include <Poco/URI.h>
+
+#include "core/auth/authenticator.hpp"
+#include "core/http/connection_tracker.hpp"
+#include "core/http/exchange.hpp"
+#include "core/http/router.hpp"
+#include "core/log/logging.hpp"
+#include "core/util/random.hpp"
+
+namespace coda::http {
+
+using Poco::Net::HTTPServerRequest;
+using Poco::Net::HTTPServerResponse;
+
+struct HttpServer::Impl {
+  HttpServer& owner;
+  config::HttpLimits limits;
+  Router& router;
+  auth::Authenticator* authenticator;
+  ConnectionTracker tracker;
+  Poco::ThreadPool pool;
+  Poco::Net::ServerSocket socket;
+  Poco::Net::HTTPServerParams::Ptr params;
+  std::unique_ptr<Poco::Net::TCPServer> tcp;
+  bool started = false;
+  bool stopped = false;
+
+  Impl(HttpServer& o, const config::HttpLimits& l, Router& r, auth::Authenticator* a)
+      : owner(o),
+        limits(l),
+        router(r),
+        authenticator(a),
+        tracker(std::chrono::seconds(l.idle_timeout_s), std::chrono::seconds(l.request_timeout_s)),
+        pool("coda-http", 2, std::max(2, l.threads), 60) {}
+
+  void serve(HTTPServerRequest& request, HTTPServerResponse& response);
+  WebSocketSession::Limits ws_limits() const {
+    WebSocketSession::Limits out;
+    out.max_message_bytes = limits.max_body_bytes;
+    out.idle_timeout_s = limits.idle_timeout_s;
+    out.send_timeout_s = limits.request_timeout_s;
+    return out;
+  }
+};
+
+namespace {
+
+// X-Request-Id as sent when it is short and plain, so it can go into logs as is.
+bool acceptable_request_id(const std::string& id) {
+  if (id.empty() || id.size() > 128) return false;
+  return std::all_of(id.begin(), id.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == ':' || c == '/' || c == '+' ||
+           c == '=';
+  });
+}
+
+std::string lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+void send_status_json(HTTPServerResponse& response, int status, const std::string& body) {
+  response.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
+  response.setContentType("application/json");
+  response.set("Cache-Control", "no-store");
+  response.setContentLength(static_cast<std::streamsize>(body.size()));
+  response.sendBuffer(body.data(), body.size());
+}
+
+class RequestHandler : public Poco::Net::HTTPRequestHandler {
+ public:
+  explicit RequestHandler(HttpServer::Impl& impl) : impl_(impl) {}
+  void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) override {
+    impl_.tracker.set_phase(ConnectionTracker::Phase::kBody);
+    try {
+      impl_.serve(request, response);
+    } catch (const Poco::Exception& e) {
+      log::get("http").debug("request failed: " + e.displayText());
+      response.setKeepAlive(false);
+    } catch (const std::exception& e) {
+      log::get("http").error(std::string("request failed: ") + e.what());
+      response.setKeepAlive(false);
+      try {
+        send_json_error(response, 500, "internal error");
+      } catch (const Poco::Exception&) {
+      }
+    }
+    if (impl_.tracker.draining()) response.setKeepAlive(false);
+    impl_.tracker.set_phase(ConnectionTracker::Phase::kFinishing);
+  }
+
+ private:
+  HttpServer::Impl& impl_;
+};
+
+class HandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
+ public:
+  explicit HandlerFactory(HttpServer::Impl& impl) : impl_(impl) {}
+  Poco::Net::HTTPRequestHandler* createRequestHandler(const HTTPServerRequest& request) override {
+    // Refuse an oversized body before Poco sends "100 Continue" for it.
+    if (request.hasContentLength() &&
+        request.getContentLength64() > static_cast<Poco::Int64>(impl_.limits.max_body_bytes)) {
+      request.response().setStatus(Poco::Net::HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE);
+    }
+    return new RequestHandler(impl_);
+  }
+
+ private:
+  HttpServer::Impl& impl_;
+};
+
+class TrackedConnection : public Poco::Net::HTTPServerConnection {
+ public:
+  TrackedConnection(const Poco::Net::StreamSocket& socket, Poco::Net::HTTPServerParams::Ptr params,
+                    Poco::Net::HTTPRequestHandlerFactory::Ptr factory, ConnectionTracker& tracker)
+      : HTTPServerConnection(socket, params, factory), tracker_(tracker) {}
+
+  void run() override {
+    tracker_.open(socket());
+    struct Close {
+      ConnectionTracker& t;
+      ~Close() { t.close(); }
+    } close{tracker_};
+    HTTPServerConnection::run();
+  }
+
+ private:
+  ConnectionTracker& tracker_;
+};
+
+class ConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
+ public:
+  ConnectionFactory(Poco::Net::HTTPServerParams::Ptr params,
+                    Poco::Net::HTTPRequestHandlerFactory::Ptr factory, ConnectionTracker& tracker)
+      : params_(std::move(params)), factory_(std::move(factory)), tracker_(tracker) {}
+  Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& socket) override {
+    return new TrackedConnection(socket, params_, factory_, tracker_);
+  }
+
+ private:
+  Poco::Net::HTTPServerParams::Ptr params_;
+  Poco::Net::HTTPRequestHandlerFactory::Ptr factory_;
+  ConnectionTracker& tracker_;
+};
+
+}  // namespace
+
+void HttpServer::Impl::serve(HTTPServerRequest& request, HTTPServerResponse& response) {
+  auto& logger = log::get("http");
+  auto started_at = std::chrono::steady_clock::now();
+  RequestInfo info;
+  info.method = request.getMethod();
+  info.remote_addr = request.clientAddress().toString();
+
+  std::string id = request.get("X-Request-Id", "");
+  info.request_id = acceptable_request_id(id) ? id : util::random_hex(16);
+  response.set("X-Request-Id", info.request_id);
+
+  if (response.getStatus() == Poco::Net::HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE) {
+    response.setKeepAlive(false);  // the body is not read
+    send_json_error(response, 413,
+                    "request body larger than " + std::to_string(limits.max_body_bytes) + " bytes");
+    return;
+  }
+
+  // Header limits (Poco itself refuses more than 100 fields and values over 8 KiB with 400).
+  int count = 0;
+  for (const auto& [name, value] : request) {
+    ++count;
+    if (name.size() + value.size() > limits.max_header_bytes) {
+      response.setKeepAlive(false);
+      send_json_error(response, 431, "header '" + name.substr(0, 64) + "' is larger than " +
+                                         std::to_string(limits.max_header_bytes) + " bytes");
+      return;
+    }
+    info.headers.emplace_back(name, value);
+  }
+  if (count > limits.max_headers) {
+    response.setKeepAlive(false);
+    send_json_error(response, 431,
+                    "more than " + std::to_string(limits.max_headers) + " header fields");
+    return;
+  }
+
+  std::string target = request.getURI();
+  if (target.rfind("http://", 0) == 0 || target.rfind("https://", 0) == 0) {
+    target = Poco::URI(target).getPathAndQuery();
+  }
+  if (target.empty() || target.front() != '/') {
+    send_json_error(response, 400, "the request target must be a path");
+    return;
+  }
+  auto hash = target.find('#');
+  if (hash != std::string::npos) target.resize(hash);
+  auto question = target.find('?');
+  info.path = target.substr(0, question);
+  if (question != std::string::npos) {
+    info.has_query = true;
+    info.query = target.substr(question + 1);
+  }
+
+  // Built-in health endpoints: never authenticated, never routed to a plugin.
+  if (info.path == "/healthz") {
+    send_status_json(response, 200, "{\"status\":\"ok\"}\n");
+    return;
+  }
+  if (info.path == "/readyz") {
+    Readiness r = owner.readiness();
+    if (r == Readiness::kReady) {
+      send_status_json(response, 200, "{\"status\":\"ready\"}\n");
+    } else {
+      send_status_json(response, 503,
+                       r == Readiness::kStarting ? "{\"status\":\"starting\"}\n"
+                                                 : "{\"status\":\"shutting down\"}\n");
+    }
+    return;
+  }
+
+  if (authenticator == nullptr) {
+    info.identity_json = auth::Identity::local_user().to_json_text();
+  } else {
+    auth::RequestView view;
+    view.method = info.method;
+    view.path = info.path;
+    view.remote_addr = info.remote_addr;
+    for (const auto& [name, value] : info.headers) view.headers.emplace(lower(name), value);
+    if (authenticator->is_public_path(info.path)) {
+      if (auto pub = authenticator->serve_public(view)) {
+        response.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(pub->status));
+        response.setContentType(pub->content_type);
+        for (const auto& [name, value] : pub->headers) response.add(name, value);
+        response.setContentLength(static_cast<std::streamsize>(pub->body.size()));
+        response.sendBuffer(pub->body.data(), pub->body.size());
+        return;
+      }
+      info.identity_json = auth::Identity{}.to_json_text();
+    } else {
+      auth::AuthResult result = authenticator->authenticate(view);
+      if (!result.ok()) {
+        for (const auto& [name, value] : result.headers) response.add(name, value);
+        send_json_error(response, result.status, result.message);
+        logger.information("refused " + info.method + " " + info.path + " from " +
+                           info.remote_addr + ": " + std::to_string(result.status) + " " +
+                           result.message + " (request " + info.request_id + ")");
+        return;
+      }
+      info.identity_json = result.identity->to_json_text();
+    }
+  }
+
+  // The body, bounded in size (and in time by the connection tracker).
+  std::istream& in = request.stream();
+  std::size_t limit = limits.max_body_bytes;
+  char chunk[16384];
+  while (in) {
+    in.read(chunk, sizeof chunk);
+    info.body.append(chunk, static_cast<std::size_t>(in.gcount()));
+    if (info.body.size() > limit) {
+      response.setKeepAlive(false);
+      send_json_error(response, 413, "request body larger than " + std::to_string(limit) + " bytes");
+      return;
+    }
+  }
+  tracker.set_phase(ConnectionTracker::Phase::kHandling);
+
+  RouteMatch route = router.find(info.path);
+  if (!route) {
+    send_json_error(response, 404, "no route for " + info.path);
+    return;
+  }
+  std::string method = info.method;
+  std::string path = info.path;
+  std::string request_id = info.request_id;
+  Exchange exchange(request, response, std::move(info), ws_limits());
+  try {
+    route.handler().handle(exchange);
+  } catch (const std::exception& e) {
+    logger.error("route " + route.prefix() + " failed on " + method + " " + path + ": " + e.what() +
+                 " (request " + request_id + ")");
+    exchange.send_error(500, "internal error");
+  } catch (...) {
+    logger.error("route " + route.prefix() + " failed on " + method + " " + path +
+                 ": unknown exception (request " + request_id + ")");
+    exchange.send_error(500, "internal error");
+  }
+  exchange.finish();
+  if (logger.debug()) {
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                  std::chrono::steady_clock::now() - started_at)
+                  .count();
+    logger.debug(method + " " + path + " " + std::to_string(static_cast<int>(response.getStatus())) +
+                 " " + std::to_string(us) + "us (request " + request_id + ")");
+  }
+}
+
+HttpServer::HttpServer(const config::ServerConfig& config, Router& router,
+                       auth::Authenticator* authenticator) {
+  try {
+    address_ = util::parse_listen_address(config.listen);
+  } catch (const std::invalid_argument& e) {
+    throw ListenError(e.what());
+  }
+  if (config.tls.enabled) {
+    throw ListenError("server.tls: TLS on the listener is not supported by this build; terminate "
+                      "TLS in a reverse proxy");
+  }
+  impl_ = std::make_unique<Impl>(*this, config.limits, router, authenticator);
+  try {
+    Poco::Net::SocketAddress where(address_.host, address_.port);
+    impl_->socket.bind(where, true);
+    impl_->socket.listen(std::max(64, config.limits.max_queued_connections));
+    address_.port = impl_->socket.address().port();
+  } catch (const Poco::Exception& e) {
+    throw ListenError("cannot listen on " + address_.to_string() + ": " + e.displayText());
+  }
+  auto& params = impl_->params;
+  params = new Poco::Net::HTTPServerParams;
+  params->setKeepAlive(true);
+  params->setKeepAliveTimeout(Poco::Timespan(config.limits.idle_timeout_s, 0));
+  params->setTimeout(Poco::Timespan(config.limits.request_timeout_s, 0));
+  params->setMaxKeepAliveRequests(0);
+  params->setMaxThreads(std::max(2, config.limits.threads));
+  params->setMaxQueued(config.limits.max_queued_connections);
+  params->setThreadIdleTime(Poco::Timespan(60, 0));
+  Poco::Net::HTTPRequestHandlerFactory::Ptr handlers = new HandlerFactory(*impl_);
+  impl_->tcp = std::make_unique<Poco::Net::TCPServer>(
+      new ConnectionFactory(params, handlers, impl_->tracker), impl_->pool, impl_->socket, params);
+}
+
+HttpServer::~HttpServer() {
+  if (impl_) stop(std::chrono::seconds(5));
+}
+
+void HttpServer::start() {
+  if (impl_->started) return;
+  impl_->started = true;
+  impl_->tcp->start();
+}
+
+std::string HttpServer::url() const {
+  return util::make_url(tls_ ? "https" : "http", address_.host, address_.port);
+}
+
+void HttpServer::stop(std::chrono::milliseconds grace) {
+  if (impl_->stopped) return;
+  impl_->stopped = true;
+  set_readiness(Readiness::kDraining);
+  impl_->tcp->stop();
+  std::size_t cut = impl_->tracker.drain(grace);
+  if (cut > 0) {
+    log::get("http").warning(std::to_string(cut) +
+                             " connection(s) still busy after the shutdown grace were closed");
+  }
+  impl_->pool.joinAll();
+}
+
+}  // namespace coda::http

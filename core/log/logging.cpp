@@ -1,0 +1,118 @@
+#include "core/log/logging.hpp"
+
+#include <Poco/AutoPtr.h>
+#include <Poco/ConsoleChannel.h>
+#include <Poco/DateTimeFormat.h>
+#include <Poco/DateTimeFormatter.h>
+#include <Poco/FormattingChannel.h>
+#include <Poco/SimpleFileChannel.h>
+#include <Poco/UTF8String.h>
+
+#include <fstream>
+#include <iostream>
+#include <stdexcept>
+
+namespace coda::log {
+namespace {
+
+const char* level_name(Poco::Message::Priority priority) {
+  switch (priority) {
+    case Poco::Message::PRIO_FATAL:
+      return "fatal";
+    case Poco::Message::PRIO_CRITICAL:
+      return "critical";
+    case Poco::Message::PRIO_ERROR:
+      return "error";
+    case Poco::Message::PRIO_WARNING:
+      return "warning";
+    case Poco::Message::PRIO_NOTICE:
+      return "notice";
+    case Poco::Message::PRIO_INFORMATION:
+      return "info";
+    case Poco::Message::PRIO_DEBUG:
+      return "debug";
+    case Poco::Message::PRIO_TRACE:
+      return "trace";
+  }
+  return "info";
+}
+
+std::string json_string(const std::string& text) {
+  return "\"" + Poco::UTF8::escape(text, true) + "\"";
+}
+
+// Text lines stay one line: control characters are escaped the way JSON does.
+std::string one_line(const std::string& text) {
+  if (text.find_first_of("\r\n") == std::string::npos) return text;
+  std::string out;
+  for (char c : text) {
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+int parse_level(std::string_view level) {
+  if (level == "trace") return Poco::Message::PRIO_TRACE;
+  if (level == "debug") return Poco::Message::PRIO_DEBUG;
+  if (level == "info") return Poco::Message::PRIO_INFORMATION;
+  if (level == "notice") return Poco::Message::PRIO_NOTICE;
+  if (level == "warning" || level == "warn") return Poco::Message::PRIO_WARNING;
+  if (level == "error") return Poco::Message::PRIO_ERROR;
+  if (level == "critical") return Poco::Message::PRIO_CRITICAL;
+  if (level == "fatal") return Poco::Message::PRIO_FATAL;
+  throw std::invalid_argument("unknown log level '" + std::string(level) +
+                              "' (expected debug, info, warning or error)");
+}
+
+void LineFormatter::format(const Poco::Message& message, std::string& text) {
+  std::string time = Poco::DateTimeFormatter::format(message.getTime(), "%Y-%m-%dT%H:%M:%S.%iZ");
+  if (format_ == Format::kJson) {
+    text = "{\"time\":\"" + time + "\",\"level\":\"" + level_name(message.getPriority()) +
+           "\",\"logger\":" + json_string(message.getSource()) +
+           ",\"message\":" + json_string(message.getText()) + "}";
+    return;
+  }
+  std::string level = level_name(message.getPriority());
+  level.resize(8, ' ');
+  text = time + " " + level + message.getSource() + ": " + one_line(message.getText());
+}
+
+void configure(const Options& options) {
+  int level = parse_level(options.level);
+  Format format;
+  if (options.format == "text") {
+    format = Format::kText;
+  } else if (options.format == "json") {
+    format = Format::kJson;
+  } else {
+    throw std::invalid_argument("unknown log format '" + options.format +
+                                "' (expected text or json)");
+  }
+  Poco::AutoPtr<Poco::Channel> sink;
+  if (options.file.empty()) {
+    sink = new Poco::ConsoleChannel(std::cerr);
+  } else {
+    // Fail early with a clear message rather than on the first log line.
+    std::ofstream probe(options.file, std::ios::app);
+    if (!probe) throw std::runtime_error("cannot open log file '" + options.file + "'");
+    sink = new Poco::SimpleFileChannel(options.file);
+  }
+  Poco::AutoPtr<Poco::FormattingChannel> channel =
+      new Poco::FormattingChannel(new LineFormatter(format), sink);
+  Poco::Logger::root().setChannel(channel);
+  Poco::Logger::root().setLevel(level);
+  Poco::Logger::setChannel("", channel);  // every existing logger too
+  Poco::Logger::setLevel("", level);
+}
+
+Poco::Logger& get(const std::string& area) { return Poco::Logger::get("coda." + area); }
+
+}  // namespace coda::log
