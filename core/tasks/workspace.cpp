@@ -1,0 +1,79 @@
+#include "core/tasks/workspace.hpp"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <system_error>
+
+namespace coda::tasks {
+
+namespace fs = std::filesystem;
+
+std::string prepare_task_dir(const std::string& workspace, const std::string& task_id) {
+  fs::path files = fs::path(workspace) / kTaskFilesDir;
+  fs::path dir = files / "tasks" / task_id;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw std::runtime_error("cannot create the task directory " + dir.string() + ": " +
+                                   ec.message());
+  fs::path ignore = files / ".gitignore";
+  if (!fs::exists(ignore, ec)) {
+    std::ofstream out(ignore);
+    out << "*\n";
+  }
+  return dir.string();
+}
+
+WorkspaceSnapshot WorkspaceSnapshot::take(const std::string& workspace, std::size_t max_files) {
+  WorkspaceSnapshot snap;
+  std::error_code ec;
+  fs::recursive_directory_iterator it(workspace, fs::directory_options::skip_permission_denied, ec);
+  if (ec) return snap;
+  for (auto end = fs::recursive_directory_iterator(); it != end; it.increment(ec)) {
+    if (ec) break;
+    const auto& path = it->path();
+    auto name = path.filename().string();
+    if (it.depth() == 0 && (name == ".git" || name == kTaskFilesDir)) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) continue;
+    if (S_ISDIR(st.st_mode)) continue;
+    if (snap.files_.size() >= max_files) {
+      snap.truncated_ = true;
+      break;
+    }
+    FileState state;
+    state.size = static_cast<uint64_t>(st.st_size);
+    state.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    state.inode = static_cast<uint64_t>(st.st_ino);
+    snap.files_.emplace(fs::relative(path, workspace, ec).generic_string(), state);
+  }
+  return snap;
+}
+
+std::vector<std::string> WorkspaceSnapshot::changed_since(const WorkspaceSnapshot& before) const {
+  std::vector<std::string> changed;
+  auto a = before.files_.begin();
+  auto b = files_.begin();
+  // Both maps are sorted by path: one merge pass.
+  while (a != before.files_.end() || b != files_.end()) {
+    if (b == files_.end() || (a != before.files_.end() && a->first < b->first)) {
+      changed.push_back(a->first);  // deleted
+      ++a;
+    } else if (a == before.files_.end() || b->first < a->first) {
+      changed.push_back(b->first);  // added
+      ++b;
+    } else {
+      if (!(a->second == b->second)) changed.push_back(b->first);  // modified
+      ++a;
+      ++b;
+    }
+  }
+  return changed;
+}
+
+}  // namespace coda::tasks

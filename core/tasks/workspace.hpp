@@ -1,0 +1,42 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+// Task workspaces: one directory per session chain under data_dir/workspaces/, and what a task
+// changed in it. files_changed is computed here from the file system — never taken from the agent.
+namespace coda::tasks {
+
+// The directory inside a workspace where per-task files live (prompt, result.json): ignored by
+// snapshots and by git (it holds a .gitignore of "*").
+inline constexpr const char* kTaskFilesDir = ".coda";
+
+// Creates `workspace` and workspace/.coda/tasks/<task_id>/ (with the .gitignore); returns the task
+// directory. Throws std::runtime_error naming the path when it cannot.
+std::string prepare_task_dir(const std::string& workspace, const std::string& task_id);
+
+// The state of every regular file and symlink in a workspace (relative path → size and mtime), taken
+// before and after a run. Skips .git and .coda; stops after `max_files` entries (marking itself
+// truncated) so a huge tree cannot stall the scheduler. Plain value; not shared between threads.
+class WorkspaceSnapshot {
+ public:
+  static WorkspaceSnapshot take(const std::string& workspace, std::size_t max_files = 200000);
+  // Paths added, modified or deleted since `before`, sorted.
+  std::vector<std::string> changed_since(const WorkspaceSnapshot& before) const;
+  bool truncated() const { return truncated_; }
+  std::size_t size() const { return files_.size(); }
+
+ private:
+  struct FileState {
+    uint64_t size = 0;
+    int64_t mtime_ns = 0;
+    uint64_t inode = 0;
+    bool operator==(const FileState& other) const = default;
+  };
+  std::map<std::string, FileState> files_;
+  bool truncated_ = false;
+};
+
+}  // namespace coda::tasks

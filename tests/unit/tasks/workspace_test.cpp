@@ -1,0 +1,44 @@
+// Workspace snapshots: what a task changed, computed from the file system.
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "core/tasks/workspace.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace coda::tasks {
+namespace {
+
+TEST(Workspace, ChangedSinceListsAddedModifiedAndDeletedFiles) {
+  test::TempDir dir;
+  dir.write("keep.txt", "same");
+  dir.write("edit.txt", "before");
+  dir.write("gone.txt", "x");
+  dir.write("sub/deep.txt", "d");
+  auto before = WorkspaceSnapshot::take(dir.path());
+  EXPECT_EQ(before.size(), 4u);
+  dir.write("edit.txt", "after, longer");
+  std::filesystem::remove(dir.path() + "/gone.txt");
+  dir.write("sub/new.txt", "n");
+  dir.write(".git/objects/ab", "ignored");
+  auto task_dir = prepare_task_dir(dir.path(), "task_1");
+  std::ofstream(task_dir + "/result.json") << "{}";
+  auto after = WorkspaceSnapshot::take(dir.path());
+  EXPECT_EQ(after.changed_since(before),
+            (std::vector<std::string>{"edit.txt", "gone.txt", "sub/new.txt"}));
+  EXPECT_EQ(test::read_file(dir.path() + "/.coda/.gitignore"), "*\n");
+}
+
+TEST(Workspace, SnapshotStopsAtTheFileLimit) {
+  test::TempDir dir;
+  for (int i = 0; i < 10; ++i) dir.write("f" + std::to_string(i), "x");
+  auto snap = WorkspaceSnapshot::take(dir.path(), 5);
+  EXPECT_TRUE(snap.truncated());
+  EXPECT_EQ(snap.size(), 5u);
+  EXPECT_EQ(WorkspaceSnapshot::take(dir.path() + "/missing").size(), 0u);
+}
+
+}  // namespace
+}  // namespace coda::tasks
