@@ -1,32 +1,9 @@
 // The agent-hermes plugin: Hermes Agent (Nous Research), the primary coding-agent backend.
-#include <coda/plugin.hpp>
-
 #include "hermes_backend.hpp"
-
-namespace {
-
-coda_status_t plugin_init(const coda_host_t* host) {
-  if (host == nullptr || host->abi_major != CODA_ABI_MAJOR) return CODA_E_UNSUPPORTED;
-  return CODA_OK;
-}
-
-const coda_component_t kComponents[] = {{
-    sizeof(coda_component_t), CODA_KIND_AGENT, "dev.coda.agent.hermes", "0.1.0",
-    "Hermes Agent: one-shot, stream-json chat, or the gateway's Runs API",
-    coda::agents::agent_vtbl<coda::agents::hermes::HermesBackend>()}};
-
-uint32_t component_count() { return 1; }
-const coda_component_t* component_at(uint32_t index) {
-  return index == 0 ? &kComponents[0] : nullptr;
-}
-void plugin_deinit() {}
-
-}  // namespace
+#include "support/agent_plugin.hpp"
 
 extern "C" CODA_EXPORT const coda_plugin_t* coda_plugin_entry_v1(void) {
-  static const coda_plugin_t plugin = {sizeof(coda_plugin_t), CODA_ABI_MAJOR, CODA_ABI_MINOR,
-                                       static_cast<uint32_t>(sizeof(void*)), "dev.coda.agent-hermes",
-                                       "0.1.0", "Hermes Agent backend", plugin_init, component_count,
-                                       component_at, plugin_deinit};
-  return &plugin;
+  return coda::agents::single_agent_plugin<coda::agents::hermes::HermesBackend>(
+      {"dev.coda.agent-hermes", "Hermes Agent backend", "dev.coda.agent.hermes",
+       "Hermes Agent: one-shot, stream-json chat, or the gateway's Runs API", "0.1.0"});
 }
