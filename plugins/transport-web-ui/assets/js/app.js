@@ -368,7 +368,7 @@ async function showTask(taskId) {
           const seq = Number(ev.seq ?? 0);
           if (seq && seq <= after) continue;
           const stream = ev.stream || 'stdout';
-          if (stream === 'stdout' || stream === 'stderr' || stream === 'text' || stream === 'host') {
+          if (['stdout', 'stderr', 'output', 'text', 'host'].includes(stream)) {
             log.append(String(ev.data ?? ev.text ?? ''), stream);
           }
           if (seq) after = Math.max(after, seq);
