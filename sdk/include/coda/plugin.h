@@ -218,8 +218,13 @@ struct coda_host_t {
   /* The functions below are valid only inside handle() for its resp. */
   void (*http_status)(coda_http_response_t* resp, int32_t status);
   void (*http_header)(coda_http_response_t* resp, coda_str_t name, coda_str_t value);
-  /* The first write sends the status and headers; later writes stream the body (chunked). */
+  /* Appends to the body. The host buffers it and sends it with Content-Length when handle() returns;
+   * CODA_E_STATE once the client is gone. Content-Length, Transfer-Encoding and Connection headers
+   * are the host's ("Connection: close" closes the connection after the response). */
   coda_status_t (*http_write)(coda_http_response_t* resp, coda_str_t bytes);
+  /* Sends the status, the headers and the body so far, and switches to chunked streaming (SSE: write
+   * an event, flush). More than 64 KiB of buffered body switches too. CODA_E_STATE once the client is
+   * gone. */
   coda_status_t (*http_flush)(coda_http_response_t* resp);
   /* Completes a WebSocket handshake and runs the socket's reader loop on this thread: returns when the
    * socket has closed (after on_close). Fails with CODA_E_INVALID when the request is no upgrade. */

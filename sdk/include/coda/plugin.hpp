@@ -40,8 +40,16 @@ inline void log(const coda_host_t* host, int32_t level, std::string_view message
 // no exception crosses the ABI. Use it as the body of every exported entry point:
 //   coda_status_t start(void* self) { return coda::sdk::barrier(host, CODA_E_INTERNAL, [&] { ...;
 //   return CODA_OK; }); }
+namespace detail {
+template <typename T>
+struct non_deduced {
+  using type = T;
+};
+}  // namespace detail
+
+// The result type is fn's: on_error converts to it (so CODA_E_INTERNAL works for a coda_status_t).
 template <typename Fn, typename R = decltype(std::declval<Fn>()())>
-R barrier(const coda_host_t* host, R on_error, Fn&& fn) noexcept {
+R barrier(const coda_host_t* host, typename detail::non_deduced<R>::type on_error, Fn&& fn) noexcept {
   try {
     return std::forward<Fn>(fn)();
   } catch (const std::exception& e) {
