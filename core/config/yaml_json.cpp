@@ -93,7 +93,7 @@ std::string json_number(std::string_view text) {
 
 // A component's settings are small; this bound stops a YAML alias bomb (a few lines expanding to
 // gigabytes) from exhausting memory.
-constexpr std::size_t kMaxJsonBytes = 16u << 20;
+constexpr std::size_t kMaxJsonBytes = 4u << 20;
 
 void write_value(Document& document, const YAML::Node& node, const std::string& key_path,
                  std::string& out);
