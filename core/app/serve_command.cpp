@@ -5,6 +5,7 @@
 #include "core/app/commands.hpp"
 #include "core/app/runtime.hpp"
 #include "core/app/shutdown_signal.hpp"
+#include "core/app/stdio_mode.hpp"
 #include "core/config/config.hpp"
 #include "core/log/logging.hpp"
 #include "core/plugins/plugin_registry.hpp"
@@ -28,6 +29,7 @@ int run_serve(const ServeOptions& options) {
   try {
     config = config::load(options.config_path);
     if (!options.listen.empty()) config.server.listen = options.listen;
+    if (options.stdio) apply_stdio_mode(config, !options.listen.empty());
     if (!options.data_dir.empty()) config.server.data_dir = options.data_dir;
     if (!options.log_level.empty()) config.server.log_level = options.log_level;
     log::Options log_options;

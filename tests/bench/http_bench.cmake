@@ -1,0 +1,11 @@
+# HTTP benchmark (tests/bench/run_http_bench.sh): `cmake --build build --target bench_http` prints
+# coda's tools/list throughput against a bare Poco HTTPServer and the official TypeScript SDK.
+add_executable(bench_bare_poco_server ${CMAKE_CURRENT_LIST_DIR}/bare_poco_server.cpp)
+target_link_libraries(bench_bare_poco_server PRIVATE Poco::Net Poco::Util Poco::Foundation
+  coda_warnings)
+add_custom_target(bench_http
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_http_bench.sh $<TARGET_FILE:coda> ${CODA_PLUGIN_OUTPUT_DIR}
+          $<TARGET_FILE:bench_bare_poco_server> ${PROJECT_SOURCE_DIR}/tests/node 10
+  DEPENDS coda transport-mcp-http bench_bare_poco_server
+  USES_TERMINAL
+  COMMENT "HTTP tools/list benchmark: coda vs bare Poco vs TypeScript SDK")
