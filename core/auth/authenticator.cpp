@@ -48,7 +48,14 @@ class PolicyAuthenticator final : public Authenticator {
   }
 
   AuthResult authenticate(const RequestView& request) override {
-    AuthResult result = inner_->authenticate(request);
+    AuthResult result;
+    try {
+      result = inner_->authenticate(request);
+    } catch (const std::exception&) {
+      // A mode must not throw; if one does, the request is refused, never let in. No detail: it
+      // could quote a credential.
+      result = AuthResult::deny(401, "Authentication failed.");
+    }
     std::string key = result.ok() ? "id:" + result.identity->subject : "addr:" + request.remote_addr;
     if (int retry_after = limiter_.try_acquire(key); retry_after > 0) {
       AuthResult limited = AuthResult::deny(429, "Too many requests: retry after " +

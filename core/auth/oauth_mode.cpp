@@ -10,7 +10,6 @@
 #include <Poco/Exception.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/JWT/Token.h>
-#include <Poco/URI.h>
 
 #include "core/auth/jwks.hpp"
 #include "core/auth/modes.hpp"
@@ -301,12 +300,18 @@ class OAuthAuthenticator final : public Authenticator {
     return proto + "://" + host + "/mcp";
   }
 
+  // RFC 9728: the metadata of https://host/path lives at https://host/.well-known/...resource/path.
+  // Plain string work (no URI parser): the Host part comes from the request and must never throw.
   std::string metadata_url(const RequestView& request) const {
-    Poco::URI uri(resource_url(request));
-    std::string path = uri.getPath();
+    std::string resource = resource_url(request);
+    std::size_t scheme_end = resource.find("://");
+    std::size_t path_start =
+        scheme_end == std::string::npos ? std::string::npos : resource.find('/', scheme_end + 3);
+    std::string origin = path_start == std::string::npos ? resource : resource.substr(0, path_start);
+    std::string path = path_start == std::string::npos ? "" : resource.substr(path_start);
+    if (auto cut = path.find_first_of("?#"); cut != std::string::npos) path.resize(cut);
     if (path == "/") path.clear();
-    std::string authority = uri.getScheme() + "://" + uri.getAuthority();
-    return authority + std::string(kMetadataPath) + path;
+    return origin + std::string(kMetadataPath) + path;
   }
 
   AuthResult unauthorized(const RequestView& request, const std::string& error,

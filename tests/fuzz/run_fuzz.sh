@@ -32,7 +32,7 @@ for target in "${targets[@]}"; do
   mkdir -p "$work" "$findings"
   cp "$src/tests/fuzz/corpus/$target/"* "$work/"
   echo "fuzz: $target for ${seconds}s"
-  if ! "$build/tests/fuzz/$target" "$work" -max_total_time="$seconds" -max_len=65536 -timeout=10 \
+  if ! "$build/$target" "$work" -max_total_time="$seconds" -max_len=65536 -timeout=10 \
       -rss_limit_mb=2048 -artifact_prefix="$findings/" -print_final_stats=1 2>"$build/$target.log"; then
     echo "fuzz: $target FOUND A PROBLEM; input in $findings, log $build/$target.log" >&2
     tail -n 60 "$build/$target.log" >&2

@@ -177,6 +177,10 @@ TEST_F(OAuthMode, WithoutPublicUrlTheMetadataFollowsTheHostHeader) {
   EXPECT_EQ(header_of(result, "WWW-Authenticate"),
             "Bearer resource_metadata=\"http://127.0.0.1:8123/.well-known/"
             "oauth-protected-resource/mcp\"");
+  // Found by fuzz_http_request: a Host the URI parser rejects once made authenticate() throw.
+  auto odd = a->authenticate(request_with({{"host", "127...0810:000"}}));
+  EXPECT_EQ(odd.status, 401);
+  EXPECT_NE(header_of(odd, "WWW-Authenticate").find("resource_metadata="), std::string::npos);
   auto evil = a->authenticate(request_with({{"host", "evil\"host"}}));
   EXPECT_EQ(header_of(evil, "WWW-Authenticate").find("evil"), std::string::npos);
 }
