@@ -179,7 +179,9 @@ HttpReply HttpEndpoint::post(const std::string& body, const Headers& headers,
         }
         reply.body.append(buffer, static_cast<std::size_t>(in.gcount()));
       }
-      if (response.getKeepAlive()) release(std::move(session));
+      // After an error status the server may not have read our body (an auth refusal before
+      // routing): the connection is not reused, or the leftover bytes would spoil the next request.
+      if (response.getKeepAlive() && reply.status / 100 == 2) release(std::move(session));
       return reply;
     } catch (const ForwardError&) {
       throw;
