@@ -26,5 +26,6 @@ void register_plugins_command(CLI::App& app);  // plugins_command.cpp
 void register_version_command(CLI::App& app);  // version_command.cpp
 void register_bridge_command(CLI::App& app);   // bridge_command.cpp
 void register_config_command(CLI::App& app);   // config_command.cpp
+void register_tasks_command(CLI::App& app);    // tasks_command.cpp
 
 }  // namespace coda::app

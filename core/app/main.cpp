@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   coda::app::register_version_command(app);
   coda::app::register_bridge_command(app);
   coda::app::register_config_command(app);
+  coda::app::register_tasks_command(app);
 
   try {
     app.parse(argc, argv);

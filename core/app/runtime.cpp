@@ -11,10 +11,12 @@
 #include "core/http/server.hpp"
 #include "core/log/logging.hpp"
 #include "core/mcp/engine.hpp"
+#include "core/plugins/agent_component.hpp"
 #include "core/plugins/component_host.hpp"
 #include "core/plugins/host_context.hpp"
 #include "core/plugins/plugin_registry.hpp"
 #include "core/process/process_service.hpp"
+#include "core/tasks/task_service.hpp"
 #include "core/util/listen_address.hpp"
 
 namespace coda::app {
@@ -88,9 +90,15 @@ void Runtime::start(const std::function<void(const std::string& url)>& on_listen
   engine_options.config = config_.mcp;
   engine_ = std::make_unique<mcp::Engine>(engine_options);
   // agents: processes_ = process::ProcessService::create(config_.agents.policy, data_dir_);
-  // tasks: tasks_ = std::make_unique<tasks::TaskService>(config_.tasks, config_.agents, data_dir_,
-  //                                                      *processes_);
-  // tasks: tasks_->register_tools(*engine_);
+  if (!processes_) processes_ = process::ProcessService::create(config_.agents.policy, data_dir_);
+  // tasks: the task engine (store, scheduler) and its coda_* tools.
+  try {
+    tasks_ = std::make_unique<tasks::TaskService>(config_.tasks, config_.agents, data_dir_,
+                                                  *processes_);
+  } catch (const std::exception& e) {
+    throw StartupError(kExitFailure, std::string("tasks: ") + e.what());
+  }
+  tasks_->register_tools(*engine_);
 
   services_ = std::make_unique<plugins::CoreServices>();
   services_->engine = engine_.get();
@@ -104,11 +112,19 @@ void Runtime::start(const std::function<void(const std::string& url)>& on_listen
     registry_->load_configured();
     components_->create(config_);
     // tasks: for (const auto& agent : components_->agents()) tasks_->add_backend(<adapter>(agent));
+    for (const auto& agent : components_->agents()) {
+      try {
+        tasks_->add_backend(plugins::make_agent_backend(agent));
+      } catch (const std::invalid_argument& e) {
+        logger.error(e.what());
+      }
+    }
     components_->start_transports();
   } catch (const plugins::RequiredPluginError& e) {
     throw StartupError(kExitPluginRefused, e.what());
   }
   // tasks: tasks_->start();
+  tasks_->start();
   // stdio: with options_.stdio the stdio transport is enabled (see Options::stdio).
 
   server_->set_readiness(http::Readiness::kReady);
@@ -125,6 +141,7 @@ void Runtime::shutdown() {
   if (components_) components_->stop_transports();
   if (server_) server_->stop(kDrainGrace);
   // tasks: if (tasks_) tasks_->stop();
+  if (tasks_) tasks_->stop();
   bool clean = true;
   if (components_) {
     components_->destroy_all();

@@ -90,6 +90,7 @@ class Runtime {
   std::unique_ptr<mcp::Engine> engine_;
   std::unique_ptr<process::ProcessService> processes_;
   // tasks: std::unique_ptr<tasks::TaskService> tasks_;
+  std::unique_ptr<tasks::TaskService> tasks_;
   std::unique_ptr<plugins::CoreServices> services_;
   std::unique_ptr<plugins::PluginRegistry> registry_;
   std::unique_ptr<plugins::ComponentHost> components_;
