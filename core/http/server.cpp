@@ -8,7 +8,10 @@
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServerConnection.h>
 #include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/Context.h>
 #include <Poco/Net/NetException.h>
+#include <Poco/Net/SecureServerSocket.h>
+#include <Poco/Net/NetSSL.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/TCPServer.h>
 #include <Poco/Net/TCPServerConnectionFactory.h>
@@ -316,11 +319,22 @@ HttpServer::HttpServer(const config::ServerConfig& config, Router& router,
   } catch (const std::invalid_argument& e) {
     throw ListenError(e.what());
   }
-  if (config.tls.enabled) {
-    throw ListenError("server.tls: TLS on the listener is not supported by this build; terminate "
-                      "TLS in a reverse proxy");
-  }
   impl_ = std::make_unique<Impl>(*this, config.limits, router, authenticator);
+  if (config.tls.enabled) {
+    // TLS 1.2 or newer with the admin's certificate chain and key (PEM files).
+    try {
+      Poco::Net::initializeSSL();
+      Poco::Net::Context::Ptr context = new Poco::Net::Context(
+          Poco::Net::Context::TLS_SERVER_USE, config.tls.key_file, config.tls.cert_file, "",
+          Poco::Net::Context::VERIFY_NONE);
+      context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
+      impl_->socket = Poco::Net::SecureServerSocket(context);
+      tls_ = true;
+    } catch (const Poco::Exception& e) {
+      throw ListenError("server.tls: cannot use cert_file '" + config.tls.cert_file +
+                        "' and key_file '" + config.tls.key_file + "': " + e.displayText());
+    }
+  }
   try {
     Poco::Net::SocketAddress where(address_.host, address_.port);
     impl_->socket.bind(where, true);

@@ -64,6 +64,13 @@ class CodaServer {
   int exit_code_ = -1;
 };
 
+// Options for `coda serve --listen 127.0.0.1:0 --config <yaml written to a file>`.
+inline CodaServer::Options config_options(std::string yaml) {
+  CodaServer::Options options;
+  options.config_yaml = std::move(yaml);
+  return options;
+}
+
 // Runs `coda` with args to completion (no server): exit code and combined output.
 struct RunResult {
   int exit_code = -1;
