@@ -3,6 +3,7 @@
 #include <string>
 
 #include <Poco/Exception.h>
+#include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
 
 #include "coda/plugin.hpp"
@@ -53,8 +54,10 @@ void tool_log(const coda_host_t* host, uint64_t call, int32_t level, coda_str_t 
     Poco::Dynamic::Var data;
     std::string text = sdk::copy(data_json);
     try {
+      // Wrapped in an array: Poco parses only objects and arrays at the top, and data may be a
+      // string or a number.
       Poco::JSON::Parser parser;
-      data = parser.parse(text);
+      data = parser.parse("[" + text + "]").extract<Poco::JSON::Array::Ptr>()->get(0);
     } catch (const Poco::Exception&) {
       data = text;  // not JSON: log the text as a string
     }
