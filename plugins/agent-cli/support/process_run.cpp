@@ -71,6 +71,8 @@ coda_status_t ProcessRun::start(const Command& command) {
   }
   proc_ = proc;
   started_ = true;
+  // A cancel() that came while the process was being spawned.
+  if (cancelled_ && host_->process_terminate != nullptr) host_->process_terminate(host_, proc_);
   return CODA_OK;
 }
 
