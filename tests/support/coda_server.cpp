@@ -7,7 +7,6 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <regex>
 #include <stdexcept>
 #include <thread>
 
@@ -61,6 +60,21 @@ pid_t launch(const std::vector<std::string>& args, const std::vector<std::string
   return pid;
 }
 
+// The "http://HOST:PORT" of the first "listening on http://HOST:PORT" line, or "" (no std::regex: GCC 12
+// reports a false maybe-uninitialized inside it under -fsanitize).
+std::string listening_url(const std::string& output) {
+  const std::string marker = "listening on ";
+  for (auto at = output.find(marker); at != std::string::npos; at = output.find(marker, at + 1)) {
+    auto begin = at + marker.size();
+    if (output.compare(begin, 7, "http://") != 0 && output.compare(begin, 8, "https://") != 0) continue;
+    auto scheme_end = output.find("://", begin) + 3;
+    auto end = output.find_first_of(" \t\r\n/", scheme_end);
+    if (end == std::string::npos) continue;  // the line is not complete yet
+    return output.substr(begin, end - begin);
+  }
+  return "";
+}
+
 int decode_status(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
@@ -88,13 +102,11 @@ void CodaServer::start() {
   args.push_back(data_dir_);
   pid_ = launch(args, build_env(options_.env, options_.unset_env), log_path_, log_path_);
 
-  const std::regex listening("listening on (https?://[^\\s/]+)");
   auto deadline = std::chrono::steady_clock::now() + options_.start_timeout;
   while (std::chrono::steady_clock::now() < deadline) {
-    std::smatch match;
     std::string out = output();
-    if (std::regex_search(out, match, listening)) {
-      url_ = match[1];
+    if (auto url = listening_url(out); !url.empty()) {
+      url_ = url;
       break;
     }
     if (!running()) {
