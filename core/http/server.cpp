@@ -256,6 +256,8 @@ void HttpServer::Impl::serve(HTTPServerRequest& request, HTTPServerResponse& res
     } else {
       auth::AuthResult result = authenticator->authenticate(view);
       if (!result.ok()) {
+        // The body stays unread: close the connection so it is not taken for the next request.
+        response.setKeepAlive(false);
         for (const auto& [name, value] : result.headers) response.add(name, value);
         send_json_error(response, result.status, result.message);
         logger.information("refused " + info.method + " " + info.path + " from " +
@@ -267,11 +269,14 @@ void HttpServer::Impl::serve(HTTPServerRequest& request, HTTPServerResponse& res
     }
   }
 
-  // The body, bounded in size (and in time by the connection tracker).
+  // The body, bounded in size (and in time by the connection tracker). A request with neither
+  // Content-Length nor chunked encoding has no body (RFC 9112 6.3); Poco would read such a body (of an
+  // OPTIONS preflight, say) until the client closes the connection.
   std::istream& in = request.stream();
   std::size_t limit = limits.max_body_bytes;
   char chunk[16384];
-  while (in) {
+  const bool has_body = request.hasContentLength() || request.getChunkedTransferEncoding();
+  while (has_body && in) {
     in.read(chunk, sizeof chunk);
     info.body.append(chunk, static_cast<std::size_t>(in.gcount()));
     if (info.body.size() > limit) {
