@@ -119,6 +119,7 @@ const char* const kResultProperties = R"({
   "artifacts": {"type": "array"}, "errors": {"type": "array", "items": {"type": "string"}},
   "feedback": {"type": "string"}, "progress": {"type": "string"}, "message": {"type": "string"},
   "agent": {"type": "string"}, "exit_code": {"type": ["integer", "null"]}, "usage": {"type": "object"},
+  "agents_tried": {"type": "array", "description": "Backends the router skipped or that failed to start before 'agent' ran, each {agent, skipped|failed, reason}"},
   "previous_session_id": {"type": "string"}, "created_at": {"type": "string"},
   "started_at": {"type": "string"}, "finished_at": {"type": "string"}, "elapsed_s": {"type": "integer"}
 })";
@@ -396,6 +397,7 @@ Poco::JSON::Object::Ptr task_result_json(const Task& task) {
   out->set("errors", parse_array_or_empty(task.errors_json));
   if (!task.feedback.empty()) out->set("feedback", task.feedback);
   out->set("agent", task.agent);
+  out->set("agents_tried", parse_array_or_empty(task.agent_notes_json));
   if (task.exit_code) {
     out->set("exit_code", *task.exit_code);
   } else {
