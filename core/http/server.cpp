@@ -342,7 +342,9 @@ HttpServer::HttpServer(const config::ServerConfig& config, Router& router,
   }
   try {
     Poco::Net::SocketAddress where(address_.host, address_.port);
-    impl_->socket.bind(where, true);
+    // SO_REUSEADDR (restart while old connections linger) but not SO_REUSEPORT, which Poco's
+    // two-argument bind also sets: with it a second host would silently share the port.
+    impl_->socket.bind(where, true, false);
     impl_->socket.listen(std::max(64, config.limits.max_queued_connections));
     address_.port = impl_->socket.address().port();
   } catch (const Poco::Exception& e) {
