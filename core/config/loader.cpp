@@ -4,10 +4,49 @@
 #include <fstream>
 #include <sstream>
 
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
+
 #include "core/config/sections.hpp"
 
 namespace coda::config {
 namespace {
+
+// Counts YAML documents without building them, remembering where the second one starts.
+class DocumentCounter : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (++starts_ == 2) second_ = mark;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+  const YAML::Mark& second() const { return second_; }
+
+ private:
+  int starts_ = 0;
+  YAML::Mark second_;
+};
+
+// True when the text holds more than one document (or content after the first that yaml-cpp takes
+// for one). Looks at most two documents ahead: yaml-cpp 0.7's LoadAll never ends on some inputs (a
+// stray ']' after a mapping — found by fuzz_config).
+bool has_second_document(const std::string& text, YAML::Mark& where) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentCounter counter;
+  int documents = 0;
+  while (documents < 2 && parser.HandleNextDocument(counter)) ++documents;
+  where = counter.second();
+  return documents > 1;
+}
 
 constexpr const char* kSystemConfigPath = "/etc/coda/coda.yaml";
 constexpr const char* kBuiltInName = "<built-in>";
@@ -17,13 +56,14 @@ Config parse(std::string_view yaml, const std::string& name, const std::string& 
   Document document(name, base_dir, env);
   YAML::Node root;
   try {
-    std::vector<YAML::Node> documents = YAML::LoadAll(std::string(yaml));
-    if (documents.size() > 1) {
-      throw ConfigError(document.location(documents[1].Mark()), "",
-                        "a configuration is one YAML document, found " +
-                            std::to_string(documents.size()) + " (remove the '---' separators)");
+    const std::string text(yaml);
+    YAML::Mark second;
+    if (has_second_document(text, second)) {
+      throw ConfigError(document.location(second), "",
+                        "a configuration is one YAML document, found more (remove the '---' "
+                        "separators and anything after the first document)");
     }
-    if (!documents.empty()) root = documents.front();
+    root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     throw ConfigError(document.location(e.mark), "", e.msg);
   }

@@ -427,8 +427,13 @@ TEST(ConfigErrors, TheDocumentMustBeOneMapping) {
   EXPECT_EQ(error_of("just text\n"), "t.yaml:1:1: expected a mapping, got 'just text'");
   EXPECT_EQ(error_of("- a\n- b\n"), "t.yaml:1:1: expected a mapping, got a list");
   EXPECT_EQ(error_of("mcp: {}\n---\nmcp: {}\n"),
-            "t.yaml:3:1: a configuration is one YAML document, found 2 (remove the '---' "
-            "separators)");
+            "t.yaml:2:1: a configuration is one YAML document, found more (remove the '---' "
+            "separators and anything after the first document)");
+}
+
+// fuzz_config found that yaml-cpp's LoadAll never returns on a stray ']' after a mapping.
+TEST(ConfigErrors, StrayClosingBracketEndsWithAnError) {
+  EXPECT_NE(error_of("serve:\n  listen: x\n]\n"), "");
 }
 
 TEST(ConfigErrors, SuggestionsAreOnlyMadeForNearMisses) {
