@@ -83,8 +83,8 @@ case "$cmd" in
     for preset in ${CODA_TEST_PRESETS:-default}; do
       configure_build "$preset"
       log "testing $preset"
-      # fuzz_run (a bounded libFuzzer session) joins with CODA_FUZZ_RUN=1: it still finds a yaml-cpp
-      # timeout in the config loader (issue 6), and a random search is no gate for every change.
+      # fuzz_run (a bounded libFuzzer session, ~2 min) joins with CODA_FUZZ_RUN=1; every run replays
+      # the corpora and the regressions it found (fuzz_replay_*).
       exclude=()
       [[ "${CODA_FUZZ_RUN:-0}" == 1 ]] || exclude=(-E '^fuzz_run$')
       ctest --preset "$preset" -j "$jobs" --timeout 600 "${exclude[@]}" || status=1
