@@ -18,6 +18,9 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 jobs="${CODA_JOBS:-$(nproc)}"
+# ccache keys on paths relative to the checkout, so another clone or build tree of the same sources
+# reuses the objects.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$root}"
 
 build_packages=(build-essential cmake pkg-config git ccache libpoco-dev libboost-dev
   libboost-filesystem-dev libyaml-cpp-dev libcli11-dev libgtest-dev libgmock-dev libssl-dev)
