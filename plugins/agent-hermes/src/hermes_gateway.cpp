@@ -51,7 +51,18 @@ class GatewayRun : public std::enable_shared_from_this<GatewayRun> {
         events_(events), base_(config.url) {}
 
   ~GatewayRun() {
-    if (thread_.joinable()) thread_.join();
+    if (!thread_.joinable()) return;
+    if (thread_.get_id() == std::this_thread::get_id()) {
+      thread_.detach();  // the stream thread held the last reference: it is returning now
+    } else {
+      thread_.join();
+    }
+  }
+
+  // Waits for the stream thread (never from the thread itself). The client calls it before it lets
+  // go of a run, so no thread of a run outlives the client.
+  void join() {
+    if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
   }
 
   // POST /v1/runs. Throws AgentError when the gateway refuses or is unreachable.
@@ -233,9 +244,11 @@ class GatewayRun : public std::enable_shared_from_this<GatewayRun> {
     out.errors = errors_;
     if (out.summary.empty() && !out.errors.empty()) out.summary = out.errors.front();
     const std::string result = out.to_json();
-    if (events_.finished != nullptr) events_.finished(events_.ctx, task_.handle, sdk::str(result));
-    done_ = true;
+    // The client files the run as finished before the host hears of it: once `finished` is
+    // delivered the host may destroy the client, so nothing of it is touched after that.
     if (on_done_) on_done_();
+    done_ = true;
+    if (events_.finished != nullptr) events_.finished(events_.ctx, task_.handle, sdk::str(result));
   }
 
   const coda_host_t* host_;
@@ -278,7 +291,9 @@ GatewayClient::~GatewayClient() {
     finished.swap(finished_);
   }
   for (auto& [handle, run] : runs) run->cancel();
-  // Destroying the runs joins their threads.
+  // Every stream thread ends before the client (whose mutex and config they use) is gone.
+  for (auto& [handle, run] : runs) run->join();
+  for (auto& run : finished) run->join();
 }
 
 std::optional<std::string> GatewayClient::probe() const {
@@ -310,6 +325,7 @@ void GatewayClient::reap_finished() {
     }
   }
   // Joined here, outside the lock and never on the run's own thread.
+  for (auto& run : finished) run->join();
 }
 
 void GatewayClient::start(const TaskInfo& task, const coda_task_events_t& events) {
