@@ -2,34 +2,11 @@
 #include <charconv>
 #include <cmath>
 
+#include "coda/plugin.hpp"
 #include "core/config/reader.hpp"
 
 namespace coda::config {
 namespace {
-
-// A JSON string literal: quotes, backslashes and control characters escaped, UTF-8 kept as is.
-std::string json_string(const std::string& text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          static const char kHex[] = "0123456789abcdef";
-          out += "\\u00";
-          out += kHex[(c >> 4) & 0xf];
-          out += kHex[c & 0xf];
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + '"';
-}
 
 bool is_plain(const YAML::Node& node) {
   const std::string& tag = node.Tag();
@@ -107,7 +84,7 @@ void write_object(Document& document,
     if (out.size() > kMaxJsonBytes) return;
     if (!first) out += ',';
     first = false;
-    out += json_string(key);
+    out += sdk::json_quote(key);
     out += ':';
     write_value(document, value, key_path.empty() ? key : key_path + "." + key, out);
   }
@@ -142,7 +119,7 @@ void write_scalar(Document& document, const YAML::Node& node, const std::string&
       return;
     }
   }
-  out += json_string(text);
+  out += sdk::json_quote(text);
 }
 
 void write_value(Document& document, const YAML::Node& node, const std::string& key_path,

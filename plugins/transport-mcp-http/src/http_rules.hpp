@@ -4,6 +4,8 @@
 #include <string_view>
 #include <vector>
 
+#include <coda/plugin.hpp>
+
 // The HTTP-level rules of the Streamable HTTP transport, as pure functions (unit-tested without a
 // host): content negotiation, Origin and Host validation, header parsing.
 namespace coda::mcp_http {
@@ -49,8 +51,8 @@ struct OriginPolicy {
 // One server-sent event carrying `data` (split on newlines into several data: lines).
 std::string sse_event(std::string_view data);
 
-// A JSON string literal (with quotes) of `text`.
-std::string json_quote(std::string_view text);
+// A JSON string literal of text (one home: the SDK).
+using sdk::json_quote;
 
 // A JSON-RPC error without id, as the body of an HTTP error response.
 std::string http_error_body(int code, std::string_view message);

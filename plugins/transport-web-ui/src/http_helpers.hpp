@@ -6,6 +6,7 @@
 #include <vector>
 
 #include <coda/plugin.h>
+#include <coda/plugin.hpp>
 
 namespace coda::webui {
 
@@ -19,6 +20,7 @@ class RequestView {
   std::string_view identity_json() const;  // "" when the host gave none
   std::string_view remote_addr() const;
   std::string_view request_id() const;
+  std::string_view base_url() const;  // "" from a host older than the field
   // The first header with this name (case-insensitive), or nullopt.
   std::optional<std::string_view> header(std::string_view name) const;
   // A query parameter, percent-decoded ('+' as space), or nullopt.
@@ -53,7 +55,7 @@ class ResponseWriter {
   coda_http_response_t* resp_;
 };
 
-// A JSON string literal (with quotes) for text.
-std::string json_quote(std::string_view text);
+// A JSON string literal of text (one home: the SDK).
+using sdk::json_quote;
 
 }  // namespace coda::webui

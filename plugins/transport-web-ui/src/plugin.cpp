@@ -1,5 +1,6 @@
 // The plugin entry: one transport component, dev.coda.transport.web-ui.
 #include <memory>
+#include <string_view>
 
 #include <coda/plugin.h>
 #include <coda/plugin.hpp>
@@ -16,71 +17,16 @@ namespace {
 using coda::webui::WebUiConfig;
 using coda::webui::WebUiTransport;
 
-// The instance handed to the host: the transport and the host table it was created with.
-struct Instance {
-  const coda_host_t* host;
-  std::unique_ptr<WebUiTransport> transport;
-};
-
-void* transport_create(const coda_host_t* host, coda_str_t config_json) {
-  return coda::sdk::barrier(host, static_cast<void*>(nullptr), [&]() -> void* {
-    std::string_view json = coda::sdk::view(config_json);
-    WebUiConfig config = WebUiConfig::parse(json.empty() ? std::string_view("{}") : json);
-    auto instance = std::make_unique<Instance>();
-    instance->host = host;
-    instance->transport = std::make_unique<WebUiTransport>(host, std::move(config));
-    return instance.release();
-  });
+std::unique_ptr<WebUiTransport> create(const coda_host_t* host, std::string_view config_json) {
+  return std::make_unique<WebUiTransport>(host, WebUiConfig::parse(config_json));
 }
-
-coda_status_t transport_start(void* self) {
-  auto* instance = static_cast<Instance*>(self);
-  return coda::sdk::barrier(instance->host, coda_status_t{CODA_E_INTERNAL},
-                            [&] { return instance->transport->start(); });
-}
-
-coda_status_t transport_stop(void* self) {
-  auto* instance = static_cast<Instance*>(self);
-  return coda::sdk::barrier(instance->host, coda_status_t{CODA_E_INTERNAL},
-                            [&] { return instance->transport->stop(); });
-}
-
-void transport_destroy(void* self) { delete static_cast<Instance*>(self); }
-
-const coda_transport_vtbl_t kTransportVtbl = {sizeof(coda_transport_vtbl_t), transport_create,
-                                              transport_start, transport_stop, transport_destroy};
-
-const coda_component_t kComponents[] = {
-    {sizeof(coda_component_t), CODA_KIND_TRANSPORT, "dev.coda.transport.web-ui", CODA_WEBUI_VERSION,
-     "Web dashboard with MCP over WebSocket (/ws) and HTTP polling fallback", &kTransportVtbl}};
-
-coda_status_t plugin_init(const coda_host_t* host) {
-  if (host->abi_major != CODA_ABI_MAJOR) return CODA_E_UNSUPPORTED;
-  return CODA_OK;
-}
-
-uint32_t plugin_component_count() {
-  return static_cast<uint32_t>(sizeof(kComponents) / sizeof(kComponents[0]));
-}
-
-const coda_component_t* plugin_component_at(uint32_t index) {
-  return index < plugin_component_count() ? &kComponents[index] : nullptr;
-}
-
-void plugin_deinit() {}
-
-const coda_plugin_t kPlugin = {sizeof(coda_plugin_t),
-                               CODA_ABI_MAJOR,
-                               CODA_ABI_MINOR,
-                               static_cast<uint32_t>(sizeof(void*)),
-                               "dev.coda.transport-web-ui",
-                               CODA_WEBUI_VERSION,
-                               "The CoDA web dashboard and MCP over WebSocket",
-                               plugin_init,
-                               plugin_component_count,
-                               plugin_component_at,
-                               plugin_deinit};
 
 }  // namespace
 
-extern "C" CODA_EXPORT const coda_plugin_t* coda_plugin_entry_v1(void) { return &kPlugin; }
+extern "C" CODA_EXPORT const coda_plugin_t* coda_plugin_entry_v1(void) {
+  return coda::sdk::single_component_plugin<WebUiTransport>(
+      {"dev.coda.transport-web-ui", "The CoDA web dashboard and MCP over WebSocket",
+       "dev.coda.transport.web-ui",
+       "Web dashboard with MCP over WebSocket (/ws) and HTTP polling fallback", CODA_WEBUI_VERSION},
+      CODA_KIND_TRANSPORT, coda::sdk::transport_vtbl<WebUiTransport, create>());
+}

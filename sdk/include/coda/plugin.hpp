@@ -6,6 +6,7 @@
 #include <coda/plugin.h>
 
 #include <exception>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -78,6 +79,113 @@ T make() noexcept {
   T value{};
   value.struct_size = static_cast<uint32_t>(sizeof(T));
   return value;
+}
+
+// A JSON string literal (with the quotes) of UTF-8 text: ", \ and control characters escaped.
+inline std::string json_quote(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size() + 2);
+  out += '"';
+  for (char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += "\\u00";
+          out += kHex[(static_cast<unsigned char>(c) >> 4) & 0xF];
+          out += kHex[static_cast<unsigned char>(c) & 0xF];
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+  return out;
+}
+
+// ---- a plugin with one component, written as a C++ class ------------------------------------------
+//
+// The vtable of a transport implemented by T. `Create` builds one from the host and the instance's
+// config JSON (throwing on a bad config: the message becomes the host's error detail); T has
+// `coda_status_t start()` and `coda_status_t stop()`. No exception crosses the ABI.
+//   std::unique_ptr<MyTransport> create(const coda_host_t* host, std::string_view config_json);
+//   const coda_transport_vtbl_t* vtbl = coda::sdk::transport_vtbl<MyTransport, create>();
+template <typename T, std::unique_ptr<T> (*Create)(const coda_host_t*, std::string_view)>
+const coda_transport_vtbl_t* transport_vtbl() {
+  struct Instance {
+    const coda_host_t* host;
+    std::unique_ptr<T> impl;
+  };
+  struct Fns {
+    static void* create(const coda_host_t* host, coda_str_t config_json) {
+      return barrier(host, static_cast<void*>(nullptr), [&]() -> void* {
+        std::string_view json = view(config_json);
+        return new Instance{host, Create(host, json.empty() ? std::string_view("{}") : json)};
+      });
+    }
+    static coda_status_t start(void* self) {
+      auto* instance = static_cast<Instance*>(self);
+      return barrier(instance->host, coda_status_t{CODA_E_INTERNAL},
+                     [&] { return instance->impl->start(); });
+    }
+    static coda_status_t stop(void* self) {
+      auto* instance = static_cast<Instance*>(self);
+      return barrier(instance->host, coda_status_t{CODA_E_INTERNAL},
+                     [&] { return instance->impl->stop(); });
+    }
+    static void destroy(void* self) {
+      auto* instance = static_cast<Instance*>(self);
+      barrier_void(instance->host, [&] { delete instance; });
+    }
+  };
+  static const coda_transport_vtbl_t vtbl = {sizeof(coda_transport_vtbl_t), &Fns::create,
+                                             &Fns::start, &Fns::stop, &Fns::destroy};
+  return &vtbl;
+}
+
+// Static strings (string literals) describing a plugin with one component.
+struct ComponentPluginInfo {
+  const char* plugin_id;              // reverse-DNS id of the library
+  const char* plugin_description;     // one line
+  const char* component_id;           // reverse-DNS id of the component
+  const char* component_description;  // one line
+  const char* version;                // semver of both
+};
+
+// The coda_plugin_t of a library with one component of `kind` and `vtbl`; its init refuses a host
+// of another ABI major. `Tag` (any type of the plugin's own) keeps the statics apart. Use it as the
+// body of the entry point:
+//   extern "C" CODA_EXPORT const coda_plugin_t* coda_plugin_entry_v1(void) {
+//     return coda::sdk::single_component_plugin<MyTransport>({...}, CODA_KIND_TRANSPORT, vtbl);
+//   }
+template <typename Tag>
+const coda_plugin_t* single_component_plugin(const ComponentPluginInfo& info, int32_t kind,
+                                             const void* vtbl) {
+  struct Fns {
+    static const coda_component_t*& component() {
+      static const coda_component_t* value = nullptr;
+      return value;
+    }
+    static coda_status_t init(const coda_host_t* host) {
+      return host == nullptr || host->abi_major != CODA_ABI_MAJOR ? CODA_E_UNSUPPORTED : CODA_OK;
+    }
+    static uint32_t count() { return 1; }
+    static const coda_component_t* at(uint32_t index) { return index == 0 ? component() : nullptr; }
+    static void deinit() {}
+  };
+  static const coda_component_t component = {sizeof(coda_component_t), kind, info.component_id,
+                                             info.version, info.component_description, vtbl};
+  static const coda_plugin_t plugin = {
+      sizeof(coda_plugin_t), CODA_ABI_MAJOR,    CODA_ABI_MINOR, static_cast<uint32_t>(sizeof(void*)),
+      info.plugin_id,        info.version,      info.plugin_description, &Fns::init,
+      &Fns::count,           &Fns::at,          &Fns::deinit};
+  Fns::component() = &component;
+  return &plugin;
 }
 
 }  // namespace coda::sdk
