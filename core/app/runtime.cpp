@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include <Poco/JSON/Parser.h>
+
 #include "core/app/commands.hpp"
 #include "core/auth/authenticator.hpp"
 #include "core/http/router.hpp"
@@ -17,6 +19,7 @@
 #include "core/plugins/plugin_registry.hpp"
 #include "core/process/process_service.hpp"
 #include "core/tasks/task_service.hpp"
+#include "core/util/file_lock.hpp"
 #include "core/util/listen_address.hpp"
 
 namespace coda::app {
@@ -24,6 +27,27 @@ namespace {
 
 // How long in-flight requests get to finish at shutdown before their connections are cut.
 constexpr std::chrono::milliseconds kDrainGrace{5000};
+
+// coda_run's viewer_url: server.public_url (or the caller's address) plus the path of the first
+// enabled web UI transport; no link when none is configured.
+tasks::ViewerLinks viewer_links(const config::Config& config) {
+  tasks::ViewerLinks links;
+  links.public_url = config.server.public_url;
+  for (const auto& transport : config.transports) {
+    if (!transport.enabled || transport.component != "dev.coda.transport.web-ui") continue;
+    std::string path = "/ui";
+    try {
+      auto obj = Poco::JSON::Parser().parse(transport.config_json).extract<Poco::JSON::Object::Ptr>();
+      if (obj->has("path") && obj->get("path").isString()) path = obj->getValue<std::string>("path");
+    } catch (const std::exception&) {
+      // The transport refuses its own bad config when it is created; keep the default here.
+    }
+    while (path.size() > 1 && path.back() == '/') path.pop_back();
+    links.viewer_path = path;
+    break;
+  }
+  return links;
+}
 
 }  // namespace
 
@@ -55,6 +79,14 @@ void Runtime::start(const std::function<void(const std::string& url)>& on_listen
                                        (ec ? ec.message() : "not a directory"));
   }
   ::chmod(data_dir_.c_str(), 0700);  // tasks, prompts and workspaces are private to the owner
+  // A second host on the same data dir would take the first one's running tasks for crashed ones
+  // at recovery (and SQLite is no place for two schedulers): refuse it.
+  try {
+    data_dir_lock_ = std::make_unique<util::FileLock>(data_dir_ + "/coda.lock");
+  } catch (const std::runtime_error& e) {
+    throw StartupError(kExitFailure, "data dir " + data_dir_ + " is in use by another coda serve: " +
+                                         e.what() + "; give this one its own --data-dir");
+  }
 
   try {
     authenticator_ = auth::Authenticator::create(config_.auth, config_.server);
@@ -89,16 +121,19 @@ void Runtime::start(const std::function<void(const std::string& url)>& on_listen
   mcp::Engine::Options engine_options;
   engine_options.config = config_.mcp;
   engine_ = std::make_unique<mcp::Engine>(engine_options);
-  // agents: processes_ = process::ProcessService::create(config_.agents.policy, data_dir_);
-  if (!processes_) processes_ = process::ProcessService::create(config_.agents.policy, data_dir_);
-  // tasks: the task engine (store, scheduler) and its coda_* tools.
+  if (!processes_) {
+    processes_ = process::ProcessService::create(config_.agents.policy, data_dir_);
+    processes_->set_log_sink([](int level, const std::string& message) {
+      log::log_abi_level(log::get("process"), level, message);
+    });
+  }
   try {
     tasks_ = std::make_unique<tasks::TaskService>(config_.tasks, config_.agents, data_dir_,
                                                   *processes_);
   } catch (const std::exception& e) {
     throw StartupError(kExitFailure, std::string("tasks: ") + e.what());
   }
-  tasks_->register_tools(*engine_);
+  tasks_->register_tools(*engine_, viewer_links(config_));
 
   services_ = std::make_unique<plugins::CoreServices>();
   services_->engine = engine_.get();
@@ -111,7 +146,6 @@ void Runtime::start(const std::function<void(const std::string& url)>& on_listen
   try {
     registry_->load_configured();
     components_->create(config_);
-    // tasks: for (const auto& agent : components_->agents()) tasks_->add_backend(<adapter>(agent));
     for (const auto& agent : components_->agents()) {
       try {
         tasks_->add_backend(plugins::make_agent_backend(agent));
@@ -123,9 +157,7 @@ void Runtime::start(const std::function<void(const std::string& url)>& on_listen
   } catch (const plugins::RequiredPluginError& e) {
     throw StartupError(kExitPluginRefused, e.what());
   }
-  // tasks: tasks_->start();
   tasks_->start();
-  // stdio: with options_.stdio the stdio transport is enabled (see Options::stdio).
 
   server_->set_readiness(http::Readiness::kReady);
   logger.information("ready: " + std::to_string(components_->started_transport_count()) +
@@ -140,7 +172,6 @@ void Runtime::shutdown() {
   if (server_) server_->set_readiness(http::Readiness::kDraining);
   if (components_) components_->stop_transports();
   if (server_) server_->stop(kDrainGrace);
-  // tasks: if (tasks_) tasks_->stop();
   if (tasks_) tasks_->stop();
   bool clean = true;
   if (components_) {

@@ -10,6 +10,9 @@
 namespace coda::auth {
 class Authenticator;
 }
+namespace coda::util {
+class FileLock;
+}
 namespace coda::http {
 class Router;
 class HttpServer;
@@ -84,12 +87,12 @@ class Runtime {
   Options options_;
   std::string data_dir_;
   // In construction order; destroyed in reverse.
+  std::unique_ptr<util::FileLock> data_dir_lock_;  // one host per data dir
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<http::Router> router_;
   std::unique_ptr<http::HttpServer> server_;
   std::unique_ptr<mcp::Engine> engine_;
   std::unique_ptr<process::ProcessService> processes_;
-  // tasks: std::unique_ptr<tasks::TaskService> tasks_;
   std::unique_ptr<tasks::TaskService> tasks_;
   std::unique_ptr<plugins::CoreServices> services_;
   std::unique_ptr<plugins::PluginRegistry> registry_;

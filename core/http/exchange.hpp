@@ -21,6 +21,7 @@ struct RequestInfo {
   bool has_query = false;
   std::string remote_addr;
   std::string request_id;     // X-Request-Id as sent, or generated
+  std::string base_url;       // scheme://host[:port] as the client addressed the host (links)
   std::string identity_json;  // the authenticated caller (auth::Identity JSON)
   std::vector<std::pair<std::string, std::string>> headers;  // names as sent
   std::string body;           // complete, bounded by the body limit

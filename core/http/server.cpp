@@ -72,6 +72,29 @@ bool acceptable_request_id(const std::string& id) {
   });
 }
 
+// "scheme://host[:port]" as the client addressed this host, for links the host hands out (viewer_url).
+// A proxy's X-Forwarded-Proto/-Host win over the listener's scheme and the Host header; anything that
+// is not a plain host name or address is dropped for the listener's own URL. The value only shapes
+// links returned to the same caller, so a forged header misleads nobody else.
+std::string base_url_of(const HTTPServerRequest& request, const std::string& listener_url,
+                        bool tls) {
+  auto first = [](std::string value) {
+    value = value.substr(0, value.find(','));
+    auto b = value.find_first_not_of(" \t");
+    auto e = value.find_last_not_of(" \t");
+    return b == std::string::npos ? std::string() : value.substr(b, e - b + 1);
+  };
+  std::string scheme = first(request.get("X-Forwarded-Proto", ""));
+  if (scheme != "http" && scheme != "https") scheme = tls ? "https" : "http";
+  std::string host = first(request.get("X-Forwarded-Host", ""));
+  if (host.empty()) host = first(request.get("Host", ""));
+  bool plain = !host.empty() && host.size() <= 255 &&
+               std::all_of(host.begin(), host.end(), [](unsigned char c) {
+                 return std::isalnum(c) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
+               });
+  return plain ? scheme + "://" + host : listener_url;
+}
+
 std::string lower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -174,6 +197,7 @@ void HttpServer::Impl::serve(HTTPServerRequest& request, HTTPServerResponse& res
   std::string id = request.get("X-Request-Id", "");
   info.request_id = acceptable_request_id(id) ? id : util::random_hex(16);
   response.set("X-Request-Id", info.request_id);
+  info.base_url = base_url_of(request, owner.url(), owner.tls_);
 
   if (response.getStatus() == Poco::Net::HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE) {
     response.setKeepAlive(false);  // the body is not read
@@ -252,6 +276,11 @@ void HttpServer::Impl::serve(HTTPServerRequest& request, HTTPServerResponse& res
         response.sendBuffer(pub->body.data(), pub->body.size());
         return;
       }
+      info.identity_json = auth::Identity{}.to_json_text();
+    } else if (info.method == "OPTIONS" && request.has("Origin") &&
+               request.has("Access-Control-Request-Method")) {
+      // A CORS preflight never carries credentials (Fetch spec): it reaches the route as an anonymous
+      // caller, and the route answers it from its Origin allowlist alone.
       info.identity_json = auth::Identity{}.to_json_text();
     } else {
       auth::AuthResult result = authenticator->authenticate(view);

@@ -115,4 +115,18 @@ void configure(const Options& options) {
 
 Poco::Logger& get(const std::string& area) { return Poco::Logger::get("coda." + area); }
 
+void log_abi_level(Poco::Logger& logger, int level, const std::string& message) noexcept {
+  // The CODA_LOG_* values of sdk/include/coda/plugin.h.
+  const Poco::Message::Priority priority = level <= 0   ? Poco::Message::PRIO_DEBUG
+                                           : level == 1 ? Poco::Message::PRIO_INFORMATION
+                                           : level == 2 ? Poco::Message::PRIO_WARNING
+                                                        : Poco::Message::PRIO_ERROR;
+  try {
+    if (logger.getLevel() < priority) return;
+    logger.log(Poco::Message(logger.name(), message, priority));
+  } catch (...) {
+    // Logging never fails its caller.
+  }
+}
+
 }  // namespace coda::log

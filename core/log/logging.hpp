@@ -44,4 +44,8 @@ void configure(const Options& options);
 // The logger of an area: get("http") is "coda.http". Thread-safe.
 Poco::Logger& get(const std::string& area);
 
+// Logs `message` at a CODA_LOG_* level of the plugin ABI (0 debug, 1 info, 2 warning, 3 and above
+// error), when `logger` lets that level through. Never throws.
+void log_abi_level(Poco::Logger& logger, int level, const std::string& message) noexcept;
+
 }  // namespace coda::log

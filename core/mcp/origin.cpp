@@ -37,6 +37,7 @@ RequestContext context_from_origin_json(std::string_view origin_json, bool defau
   ctx.session_id = string_member(obj, "session_id");
   ctx.protocol_version = string_member(obj, "protocol_version");
   ctx.request_id = string_member(obj, "request_id");
+  ctx.base_url = string_member(obj, "base_url");
   if (obj->has("conn") && !obj->isNull("conn")) {
     Poco::Dynamic::Var conn = obj->get("conn");
     if (!conn.isInteger()) throw std::invalid_argument("origin: 'conn' must be an integer");
@@ -61,6 +62,7 @@ std::string origin_json_of(const RequestContext& ctx) {
   if (!ctx.session_id.empty()) obj.set("session_id", ctx.session_id);
   if (!ctx.protocol_version.empty()) obj.set("protocol_version", ctx.protocol_version);
   if (!ctx.request_id.empty()) obj.set("request_id", ctx.request_id);
+  if (!ctx.base_url.empty()) obj.set("base_url", ctx.base_url);
   std::ostringstream out;
   obj.stringify(out);
   return out.str();

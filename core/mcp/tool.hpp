@@ -23,6 +23,7 @@ struct RequestContext {
   std::string protocol_version;  // negotiated or from the MCP-Protocol-Version header; may be empty
   std::string session_id;        // Mcp-Session-Id when sessions are on; may be empty
   std::string request_id;        // for logs: X-Request-Id or generated
+  std::string base_url;          // scheme://host[:port] the client used (HTTP, WebSocket); may be empty
 };
 
 // MCP logging levels, in increasing severity (RFC 5424 names).

@@ -1,11 +1,45 @@
 #include "core/plugins/component_host.hpp"
 
+#include <sstream>
+
+#include <Poco/JSON/Parser.h>
+
 #include "coda/plugin.hpp"
 #include "core/log/logging.hpp"
 #include "core/plugins/guard.hpp"
 #include "core/plugins/tools_component.hpp"
 
 namespace coda::plugins {
+namespace {
+
+// A transport's config with auth.allowed_origins added to its own allowed_origins, so an origin
+// (the Databricks workspace, say) is configured once for every transport. A config that is not an
+// object, or whose allowed_origins is not a list, is passed on unchanged for the plugin to refuse.
+std::string with_shared_origins(const std::string& config_json,
+                                const std::vector<std::string>& origins) {
+  if (origins.empty()) return config_json;
+  try {
+    auto obj = Poco::JSON::Parser().parse(config_json).extract<Poco::JSON::Object::Ptr>();
+    Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
+    if (obj->has("allowed_origins")) {
+      list = obj->getArray("allowed_origins");
+      if (list.isNull()) return config_json;
+    }
+    for (const auto& origin : origins) {
+      bool present = false;
+      for (const auto& item : *list) present = present || (item.isString() && item.toString() == origin);
+      if (!present) list->add(origin);
+    }
+    obj->set("allowed_origins", list);
+    std::ostringstream out;
+    obj->stringify(out);
+    return out.str();
+  } catch (const std::exception&) {
+    return config_json;
+  }
+}
+
+}  // namespace
 
 ComponentHost::ComponentHost(PluginRegistry& registry, CoreServices& services)
     : registry_(registry), services_(services) {}
@@ -18,7 +52,7 @@ void ComponentHost::fail(const std::string& component, const std::string& line) 
 }
 
 bool ComponentHost::create_one(const config::ComponentInstance& instance, int32_t kind,
-                               const char* section) {
+                               const char* section, const std::string& config_json) {
   std::string label = std::string(section) + " '" + instance.name + "' (" + instance.component + ")";
   auto ref = registry_.find_component(instance.component);
   if (!ref) {
@@ -33,7 +67,7 @@ bool ComponentHost::create_one(const config::ComponentInstance& instance, int32_
   }
   const void* vtbl = ref->info->component->vtbl;
   const coda_host_t* host = &ref->context->table;
-  coda_str_t config = sdk::str(instance.config_json);
+  coda_str_t config = sdk::str(config_json);
   void* self = nullptr;
   std::string error;
   bool ok = guarded_value(self, error, [&]() -> void* {
@@ -83,15 +117,17 @@ bool ComponentHost::create_one(const config::ComponentInstance& instance, int32_
 
 void ComponentHost::create(const config::Config& config) {
   for (const auto& instance : config.transports) {
-    if (instance.enabled && create_one(instance, CODA_KIND_TRANSPORT, "transport")) {
+    if (instance.enabled &&
+        create_one(instance, CODA_KIND_TRANSPORT, "transport",
+                   with_shared_origins(instance.config_json, config.auth.allowed_origins))) {
       transports_.push_back(created_.size() - 1);
     }
   }
   for (const auto& instance : config.tools) {
-    if (instance.enabled) create_one(instance, CODA_KIND_TOOLS, "tools");
+    if (instance.enabled) create_one(instance, CODA_KIND_TOOLS, "tools", instance.config_json);
   }
   for (const auto& instance : config.agents.backends) {
-    if (instance.enabled && create_one(instance, CODA_KIND_AGENT, "agent")) {
+    if (instance.enabled && create_one(instance, CODA_KIND_AGENT, "agent", instance.config_json)) {
       agents_.push_back(created_.back().ref);
     }
   }

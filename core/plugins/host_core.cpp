@@ -13,27 +13,11 @@ namespace {
 // One per thread: plugins call from many threads and must not see each other's messages.
 thread_local std::string t_error;
 
-int priority_of(int32_t level) {
-  switch (level) {
-    case CODA_LOG_DEBUG:
-      return Poco::Message::PRIO_DEBUG;
-    case CODA_LOG_INFO:
-      return Poco::Message::PRIO_INFORMATION;
-    case CODA_LOG_WARN:
-      return Poco::Message::PRIO_WARNING;
-    default:
-      return Poco::Message::PRIO_ERROR;
-  }
-}
-
 void host_log(const coda_host_t* host, int32_t level, coda_str_t message) {
   try {
     HostContext* context = host == nullptr ? nullptr : context_of(host);
     std::string name = context == nullptr ? "plugin" : "plugin." + context->plugin_id;
-    Poco::Logger& logger = Poco::Logger::get(name);
-    int priority = priority_of(level);
-    if (logger.getLevel() < priority) return;
-    logger.log(Poco::Message(name, sdk::copy(message), static_cast<Poco::Message::Priority>(priority)));
+    log::log_abi_level(Poco::Logger::get(name), level, sdk::copy(message));
   } catch (...) {
     // Logging must never fail a plugin, and nothing may cross the ABI.
   }

@@ -51,6 +51,7 @@ class PluginRoute final : public http::RouteHandler {
     req.header_count = headers.size();
     req.body = sdk::str(info.body);
     req.request_id = sdk::str(info.request_id);
+    req.base_url = sdk::str(info.base_url);
     coda_http_response_t resp{&exchange, context_};
     try {
       handle_(ctx_, &req, &resp);

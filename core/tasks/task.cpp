@@ -1,13 +1,12 @@
 #include "core/tasks/task.hpp"
 
-#include <sys/random.h>
-
 #include <array>
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <stdexcept>
+
+#include "core/util/random.hpp"
 
 namespace coda::tasks {
 namespace {
@@ -49,24 +48,7 @@ std::optional<TaskState> parse_state(std::string_view text) {
 bool is_final(TaskState state) { return state != TaskState::kQueued && state != TaskState::kRunning; }
 
 std::string new_id(std::string_view prefix) {
-  std::array<unsigned char, 16> bytes{};
-  std::size_t got = 0;
-  while (got < bytes.size()) {
-    ssize_t n = ::getrandom(bytes.data() + got, bytes.size() - got, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw std::runtime_error("getrandom failed: cannot create a task id");
-    }
-    got += static_cast<std::size_t>(n);
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id(prefix);
-  id.reserve(prefix.size() + 32);
-  for (unsigned char b : bytes) {
-    id.push_back(kHex[b >> 4]);
-    id.push_back(kHex[b & 0xf]);
-  }
-  return id;
+  return std::string(prefix) + util::random_hex(16);  // 128 random bits
 }
 
 int64_t now_ms() {

@@ -798,6 +798,7 @@ void TaskEngine::on_event(uint64_t handle, int kind, std::string_view data) {
   } catch (const std::exception& e) {
     logger().warning("task " + task_id + ": " + e.what());
   }
+  notify_changed();  // wakes coda_get_result calls waiting for new events (events_after)
 }
 
 void TaskEngine::on_finished(uint64_t handle, std::string_view result_json) {

@@ -14,10 +14,12 @@ void TaskService::add_backend(std::shared_ptr<AgentBackend> backend) {
   engine_->add_backend(std::move(backend));
 }
 
-std::vector<std::shared_ptr<mcp::Tool>> TaskService::tools() { return make_task_tools(engine_); }
+std::vector<std::shared_ptr<mcp::Tool>> TaskService::tools(const ViewerLinks& links) {
+  return make_task_tools(engine_, links);
+}
 
-void TaskService::register_tools(mcp::Engine& engine) {
-  for (auto& tool : tools()) engine.add_tool(tool);
+void TaskService::register_tools(mcp::Engine& engine, const ViewerLinks& links) {
+  for (auto& tool : tools(links)) engine.add_tool(tool);
   engine.set_default_instructions(default_instructions());
 }
 

@@ -11,6 +11,7 @@
 #include "core/process/process_service.hpp"
 #include "core/tasks/agent_backend.hpp"
 #include "core/tasks/task_engine.hpp"
+#include "core/tasks/task_tools.hpp"
 
 // The task engine as the runtime sees it: validation and ownership, the store, the scheduler, the
 // agent router, prompt envelopes, workspaces, and the coda_* MCP tools on top.
@@ -44,10 +45,10 @@ class TaskService {
   void add_backend(std::shared_ptr<AgentBackend> backend);
 
   // The MCP tools coda_run, coda_inbox, coda_get_result and coda_cancel, bound to this service
-  // (they keep the engine alive while the MCP engine holds them).
-  std::vector<std::shared_ptr<mcp::Tool>> tools();
-  // Adds tools() to `engine` and makes default_instructions() its default server instructions.
-  void register_tools(mcp::Engine& engine);
+  // (they keep the engine alive while the MCP engine holds them). `links`: coda_run's viewer_url.
+  std::vector<std::shared_ptr<mcp::Tool>> tools(const ViewerLinks& links = {});
+  // Adds tools(links) to `engine` and makes default_instructions() its default server instructions.
+  void register_tools(mcp::Engine& engine, const ViewerLinks& links = {});
   // The default server instructions for MCP clients (how to use the tools above).
   static const std::string& default_instructions();
 

@@ -138,7 +138,8 @@ void answer(const std::shared_ptr<mcp::ToolCall>& call, Body&& body) {
 
 class RunTool : public mcp::Tool {
  public:
-  explicit RunTool(std::shared_ptr<TaskEngine> engine) : engine_(std::move(engine)) {}
+  RunTool(std::shared_ptr<TaskEngine> engine, ViewerLinks links)
+      : engine_(std::move(engine)), links_(std::move(links)) {}
 
   Object::Ptr definition() const override {
     const auto& cfg = engine_->tasks_config();
@@ -170,7 +171,9 @@ class RunTool : public mcp::Tool {
         schema(input),
         schema(R"({"type": "object", "properties": {"task_id": {"type": "string"},
           "session_id": {"type": "string"}, "status": {"type": "string"},
-          "message": {"type": "string"}}, "required": ["task_id", "session_id", "status"]})"),
+          "message": {"type": "string"},
+          "viewer_url": {"type": "string", "description": "Opens this task in the web dashboard (when the host serves one)."}},
+          "required": ["task_id", "session_id", "status"]})"),
         annotations(false, false, false, true));
   }
 
@@ -198,12 +201,15 @@ class RunTool : public mcp::Tool {
       out->set("message",
                "Task submitted. It runs in the background; look it up with coda_get_result "
                "when the user asks.");
+      auto url = viewer_url(links_, call->context().base_url, task.id);
+      if (!url.empty()) out->set("viewer_url", url);
       return mcp::ToolResult::structured_json(out);
     });
   }
 
  private:
   std::shared_ptr<TaskEngine> engine_;
+  ViewerLinks links_;
 };
 
 class InboxTool : public mcp::Tool {
@@ -275,10 +281,17 @@ class GetResultTool : public mcp::Tool {
       "session_id": {"type": "string", "description": "Optional: the task's session_id (checked when given)."},
       "wait_s": {"type": "number", "minimum": 0, "maximum": )" +
                         std::to_string(max_wait) +
-                        R"(, "default": 0, "description": "Wait up to this many seconds for the task to finish (progress notifications are sent while waiting)."}},
+                        R"(, "default": 0, "description": "Wait up to this many seconds for the task to finish (progress notifications are sent while waiting)."},
+      "events_after": {"type": "integer", "minimum": 0, "description": "Also return the task's output events with a sequence number above this (0: from the start); with wait_s the wait also ends when a new event arrives. For live views."}},
       "required": ["task_id"]})";
-    std::string output = R"({"type": "object", "properties": )" +
-                         std::string(kResultProperties) +
+    std::string properties = kResultProperties;
+    properties.pop_back();  // the closing brace: the event fields join the result's
+    properties += R"json(,
+      "events": {"type": "array", "description": "With events_after: output and events, oldest first", "items": {"type": "object", "properties": {"seq": {"type": "integer"}, "time_ms": {"type": "integer"}, "stream": {"type": "string"}, "data": {"type": "string"}}}},
+      "next_seq": {"type": "integer", "description": "With events_after: pass next_seq - 1 as events_after to continue"},
+      "has_more": {"type": "boolean", "description": "With events_after: more events are waiting beyond this page"},
+      "events_dropped_bytes": {"type": "integer", "description": "Output dropped between the kept head and tail (the per-task cap)"}})json";
+    std::string output = R"({"type": "object", "properties": )" + properties +
                          R"(, "required": ["task_id", "session_id", "status"]})";
     return tasks::definition(
         "coda_get_result", "Get a coding task's result",
@@ -300,6 +313,14 @@ class GetResultTool : public mcp::Tool {
         bad_argument("wait_s must be from 0 to " + std::to_string(max_wait) +
                      " seconds: ask again after it returns to wait longer");
       }
+      std::optional<int64_t> events_after;
+      if (auto after = number_arg(args, "events_after")) {
+        if (std::floor(*after) != *after || *after < 0 || *after > 9.0e15) {
+          bad_argument("events_after must be a whole number >= 0: the next_seq - 1 of the last "
+                       "answer, or 0 for all events");
+        }
+        events_after = static_cast<int64_t>(*after);
+      }
       const auto& who = call->context().identity;
       auto not_found = [&] {
         return TaskError(TaskError::Kind::kNotFound,
@@ -313,7 +334,14 @@ class GetResultTool : public mcp::Tool {
         auto last_progress = started - std::chrono::hours(1);
         task = engine_->wait(
             who, task_id, std::chrono::milliseconds(static_cast<int64_t>(wait_s * 1000)),
-            [&] { return call->cancelled(); },
+            [&, initial = task->state] {
+              if (call->cancelled()) return true;
+              if (!events_after) return false;
+              // A live view's wait ends on new output or a change of state.
+              if (!engine_->store().events(task_id, *events_after, 1).empty()) return true;
+              auto now = engine_->find(who, task_id);
+              return !now || now->state != initial;
+            },
             [&](const Task& now) {
               auto t = std::chrono::steady_clock::now();
               if (t - last_progress < std::chrono::seconds(5)) return;
@@ -326,11 +354,44 @@ class GetResultTool : public mcp::Tool {
             std::chrono::seconds(1));
         if (!task) throw not_found();
       }
-      return mcp::ToolResult::structured_json(task_result_json(*task));
+      auto out = task_result_json(*task);
+      if (events_after) add_events(out, *task, *events_after);
+      return mcp::ToolResult::structured_json(out);
     });
   }
 
  private:
+  // One page of events after `after`: at most kEventsPerPage events and about kEventBytesPerPage
+  // bytes (one event always fits, so a page never comes back empty while more exist).
+  void add_events(Object::Ptr out, const Task& task, int64_t after) {
+    constexpr int kEventsPerPage = 500;
+    constexpr std::size_t kEventBytesPerPage = 256u << 10;
+    auto events = engine_->store().events(task.id, after, kEventsPerPage + 1);
+    Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
+    std::size_t bytes = 0;
+    int64_t next = after + 1;
+    bool more = false;
+    for (const auto& event : events) {
+      if (list->size() == static_cast<std::size_t>(kEventsPerPage) ||
+          (list->size() > 0 && bytes + event.data.size() > kEventBytesPerPage)) {
+        more = true;
+        break;
+      }
+      auto e = ordered_object();
+      e->set("seq", event.seq);
+      e->set("time_ms", event.time_ms);
+      e->set("stream", event.stream);
+      e->set("data", event.data);
+      list->add(e);
+      bytes += event.data.size();
+      next = event.seq + 1;
+    }
+    out->set("events", list);
+    out->set("next_seq", next);
+    out->set("has_more", more);
+    out->set("events_dropped_bytes", task.events_dropped_bytes);
+  }
+
   std::shared_ptr<TaskEngine> engine_;
 };
 
@@ -413,8 +474,18 @@ Poco::JSON::Object::Ptr task_result_json(const Task& task) {
   return out;
 }
 
-std::vector<std::shared_ptr<mcp::Tool>> make_task_tools(std::shared_ptr<TaskEngine> engine) {
-  return {std::make_shared<RunTool>(engine), std::make_shared<InboxTool>(engine),
+std::string viewer_url(const ViewerLinks& links, const std::string& base_url,
+                       const std::string& task_id) {
+  if (links.viewer_path.empty()) return "";
+  const std::string& base = links.public_url.empty() ? base_url : links.public_url;
+  if (base.empty()) return "";
+  const std::string path = links.viewer_path == "/" ? "" : links.viewer_path;
+  return base + path + "/#/tasks/" + task_id;
+}
+
+std::vector<std::shared_ptr<mcp::Tool>> make_task_tools(std::shared_ptr<TaskEngine> engine,
+                                                        ViewerLinks links) {
+  return {std::make_shared<RunTool>(engine, std::move(links)), std::make_shared<InboxTool>(engine),
           std::make_shared<GetResultTool>(engine), std::make_shared<CancelTool>(engine)};
 }
 

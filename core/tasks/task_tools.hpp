@@ -12,8 +12,21 @@
 // describes them. The owner of every call is RequestContext.identity — never a tool argument.
 namespace coda::tasks {
 
+// Where coda_run's viewer_url points: <public_url, else the caller's scheme://host><viewer_path>
+// #/tasks/<task_id>. No viewer_url when viewer_path is empty (no web UI is served).
+struct ViewerLinks {
+  std::string public_url;   // server.public_url, without a trailing '/'; may be empty
+  std::string viewer_path;  // the web UI's path, e.g. "/ui"; empty: no dashboard
+};
+
 // The four tools, bound to `engine` (they share its ownership).
-std::vector<std::shared_ptr<mcp::Tool>> make_task_tools(std::shared_ptr<TaskEngine> engine);
+std::vector<std::shared_ptr<mcp::Tool>> make_task_tools(std::shared_ptr<TaskEngine> engine,
+                                                        ViewerLinks links = {});
+
+// The dashboard URL of a task for a caller that reached the host at `base_url`; "" when there is
+// no dashboard or no URL to build on.
+std::string viewer_url(const ViewerLinks& links, const std::string& base_url,
+                       const std::string& task_id);
 
 // The default MCP server instructions: submit and move on; look up only when asked.
 const std::string& task_tools_instructions();

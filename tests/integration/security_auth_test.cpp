@@ -98,6 +98,28 @@ TEST(SecurityBearer, ForeignOriginIs403EvenWithAValidToken) {
   EXPECT_EQ(list_tools_status(server, bearer(kAliceToken) + Headers{{"Origin", "null"}}), 403);
 }
 
+TEST(SecurityBearer, CorsPreflightNeedsNoTokenAndSharedOriginsReachTheTransport) {
+  // auth.allowed_origins is added to the transport's own list.
+  CodaServer server(bearer_options("  allowed_origins: [\"https://workspace.example\"]\n"));
+  auto preflight = [&](const std::string& origin) {
+    return http_request("OPTIONS", server.mcp_url(), "",
+                        {{"Origin", origin},
+                         {"Access-Control-Request-Method", "POST"},
+                         {"Access-Control-Request-Headers", "authorization, content-type"}});
+  };
+  // Browsers never send credentials on a preflight: it must not be refused for lacking them.
+  auto allowed = preflight("https://workspace.example");
+  EXPECT_EQ(allowed.status, 204) << allowed.body;
+  EXPECT_EQ(allowed.header("access-control-allow-origin"), "https://workspace.example");
+  EXPECT_EQ(preflight("https://evil.example").status, 403);
+  // The real request from that origin still needs the token.
+  Headers from_workspace{{"Origin", "https://workspace.example"}};
+  EXPECT_EQ(list_tools_status(server, from_workspace), 401);
+  EXPECT_EQ(list_tools_status(server, bearer(kAliceToken) + from_workspace), 200);
+  // A plain OPTIONS (no preflight headers) is authenticated like anything else.
+  EXPECT_EQ(http_request("OPTIONS", server.mcp_url()).status, 401);
+}
+
 TEST(SecurityBearer, BurstPastTheRateLimitIs429WithRetryAfter) {
   CodaServer server(bearer_options("  rate_per_s: 0.2\n  burst: 5\n"));
   int ok = 0;

@@ -151,6 +151,87 @@ TEST(TasksE2E, RunReturnsAtOnceThenInboxAndResultsShowTheTask) {
   EXPECT_NE(text.find("SAFETY"), std::string::npos);
 }
 
+TEST(TasksE2E, ViewerUrlPointsAtTheDashboardOfThisTask) {
+  // Without a web UI there is no dashboard to link to.
+  auto plain = start(tasks_config());
+  EXPECT_FALSE(run_ok(*plain, "FIXTURE: lines 1")->has("viewer_url"));
+  plain.reset();
+
+  auto config = tasks_config();
+  config.replace(config.find("{name: agent-fixture"), 0, "{name: transport-web-ui}, ");
+  config.replace(config.find("tasks:"), 0,
+                 "  web-ui: {component: dev.coda.transport.web-ui, path: /dash}\n");
+  auto server = start(config);
+  auto run = run_ok(*server, "FIXTURE: lines 1");
+  const auto task_id = run->getValue<std::string>("task_id");
+  // The caller's own address (the Host it used), the web UI's path and the task in the fragment.
+  EXPECT_EQ(run->optValue<std::string>("viewer_url", ""),
+            server->url() + "/dash/#/tasks/" + task_id);
+  // Behind a proxy, the forwarded scheme and host are what the user's browser knows.
+  auto proxied = call_tool(*server, "coda_run", args_json("FIXTURE: lines 1"),
+                           {{"X-Forwarded-Proto", "https"}, {"X-Forwarded-Host", "coda.example.com"}});
+  ASSERT_FALSE(proxied.structured.isNull()) << proxied.text;
+  EXPECT_EQ(proxied.structured->optValue<std::string>("viewer_url", ""),
+            "https://coda.example.com/dash/#/tasks/" +
+                proxied.structured->getValue<std::string>("task_id"));
+  server.reset();
+
+  // server.public_url wins over whatever the request said.
+  config.replace(config.find("server: {"), 9, "server: {public_url: \"https://coda.test/\", ");
+  server = start(config);
+  run = run_ok(*server, "FIXTURE: lines 1");
+  EXPECT_EQ(run->optValue<std::string>("viewer_url", ""),
+            "https://coda.test/dash/#/tasks/" + run->getValue<std::string>("task_id"));
+}
+
+TEST(TasksE2E, EventsAfterPagesTheOutputAndWaitsForNewEvents) {
+  auto server = start(tasks_config());
+  auto run = run_ok(*server, "FIXTURE: sleep 1\nFIXTURE: lines 3\nFIXTURE: sleep 1");
+  const auto task_id = run->getValue<std::string>("task_id");
+  auto get = [&](int64_t after, int wait_s) {
+    auto got = call_tool(*server, "coda_get_result",
+                         R"({"task_id":")" + task_id + R"(","events_after":)" +
+                             std::to_string(after) + R"(,"wait_s":)" + std::to_string(wait_s) + "}",
+                         {});
+    EXPECT_FALSE(got.is_error) << got.text;
+    return got.structured;
+  };
+  // The first output arrives after about a second: a wait for events returns with it, long before
+  // the task ends (wait_s 20 would otherwise run to the end of the task). A wait may also end on the
+  // change from queued to running, before any output.
+  std::string output;
+  int64_t after = 0;
+  auto page = get(after, 20);
+  ASSERT_FALSE(page.isNull());
+  for (int i = 0; i < 3 && page->getArray("events")->size() == 0; ++i) page = get(after, 20);
+  ASSERT_GT(page->getArray("events")->size(), 0u) << security::json_text(*page);
+  EXPECT_NE(status_of(page), "completed") << "returned on the first event, not at the end";
+  // Then page through to the end, each page continuing where the last one stopped.
+  for (int i = 0; i < 100; ++i) {
+    auto events = page->getArray("events");
+    for (std::size_t e = 0; e < events->size(); ++e) {
+      auto event = events->getObject(static_cast<unsigned>(e));
+      EXPECT_GT(event->getValue<int64_t>("seq"), after);
+      after = event->getValue<int64_t>("seq");
+      output += event->getValue<std::string>("data");
+    }
+    EXPECT_EQ(page->getValue<int64_t>("next_seq"), after + 1);
+    if (status_of(page) == "completed" && !page->getValue<bool>("has_more")) break;
+    page = get(after, 5);
+    ASSERT_FALSE(page.isNull());
+  }
+  EXPECT_EQ(status_of(page), "completed");
+  for (int i = 1; i <= 3; ++i) {
+    EXPECT_NE(output.find("PROGRESS: step " + std::to_string(i)), std::string::npos) << output;
+  }
+  // Nothing new after the end; a bad events_after says what to send.
+  EXPECT_EQ(get(after, 0)->getArray("events")->size(), 0u);
+  auto bad = call_tool(*server, "coda_get_result",
+                       R"({"task_id":")" + task_id + R"(","events_after":-1})", {});
+  EXPECT_TRUE(bad.is_error);
+  EXPECT_NE(bad.text.find("events_after"), std::string::npos) << bad.text;
+}
+
 TEST(TasksE2E, ResultJsonIsMergedAndFailuresAreReported) {
   auto server = start(tasks_config());
   auto approval = run_ok(*server, "FIXTURE: result needs_approval");
@@ -271,6 +352,19 @@ TEST(TasksE2E, KillNineRecoveryAccountsForEveryTaskAndLeavesNoAgentAlive) {
   EXPECT_NE(check.output.find("ok"), std::string::npos) << check.output;
   if (alive(agent)) ::kill(agent, SIGKILL);
   if (alive(child)) ::kill(child, SIGKILL);
+}
+
+TEST(TasksE2E, ASecondHostOnTheSameDataDirIsRefusedAndTheFirstKeepsItsTasks) {
+  TempDir data;
+  const std::string data_dir = data.path() + "/data";
+  auto server = start(tasks_config(), data_dir);
+  auto run = run_ok(*server, "FIXTURE: sleep 2");
+  const auto task_id = run->getValue<std::string>("task_id");
+  // The second host would take the running task for one of a crashed host and interrupt it.
+  auto second = run_coda({"serve", "--listen", "127.0.0.1:0", "--data-dir", data_dir});
+  EXPECT_EQ(second.exit_code, 1) << second.output << second.error;
+  EXPECT_NE(second.error.find("in use by another coda serve"), std::string::npos) << second.error;
+  EXPECT_EQ(status_of(result(*server, task_id, 25)), "completed") << "the first host's task ran on";
 }
 
 TEST(TasksE2E, RequeueOnRestartRunsInterruptedTasksAgain) {

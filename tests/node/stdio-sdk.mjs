@@ -1,15 +1,19 @@
 // The official TypeScript SDK client spawns `coda serve --stdio` with StdioClientTransport, as Claude
-// Desktop, Claude Code or Cursor would, and runs initialize -> tools/list -> ping over stdin/stdout.
+// Desktop, Claude Code or Cursor would, and runs initialize -> tools/list -> ping over stdin/stdout,
+// then a task with a fixture agent.
 import assert from 'node:assert/strict';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { codaBinary, run, tempDir } from './stdio-support.mjs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { codaBinary, run, step, tempDir, writeFile } from './stdio-support.mjs';
 
-await run('stdio: TypeScript SDK client over coda serve --stdio', async () => {
-  const data = tempDir();
+// Spawns `coda serve --stdio ARGS` under the SDK's StdioClientTransport, connects a Client, runs
+// `fn(client)` and closes; a failure carries coda's stderr.
+async function withStdioClient(args, fn) {
   const transport = new StdioClientTransport({
     command: codaBinary,
-    args: ['serve', '--stdio', '--data-dir', data],
+    args: ['serve', '--stdio', ...args],
     env: { ...process.env },
     stderr: 'pipe',
   });
@@ -18,15 +22,61 @@ await run('stdio: TypeScript SDK client over coda serve --stdio', async () => {
   const client = new Client({ name: 'coda-stdio-test', version: '1.0.0' });
   try {
     await client.connect(transport);
-    assert.equal(client.getServerVersion()?.name, 'coda');
-    const { tools } = await client.listTools();
-    assert.ok(Array.isArray(tools), 'tools/list returns an array');
-    for (const tool of tools) assert.ok(tool.description, `tool ${tool.name} has a description`);
-    assert.deepEqual(await client.ping(), {});
+    await fn(client);
   } catch (e) {
     e.message += `\n--- coda stderr ---\n${stderr}`;
     throw e;
   } finally {
     await client.close();
   }
+}
+
+await step('stdio: TypeScript SDK client over coda serve --stdio', async () => {
+  await withStdioClient(['--data-dir', tempDir()], async (client) => {
+    assert.equal(client.getServerVersion()?.name, 'coda');
+    const { tools } = await client.listTools();
+    assert.ok(Array.isArray(tools), 'tools/list returns an array');
+    for (const tool of tools) assert.ok(tool.description, `tool ${tool.name} has a description`);
+    assert.deepEqual(await client.ping(), {});
+  });
+});
+
+// The task tools over stdio, as a local Claude Desktop user would use them: coda_run returns at once,
+// the agent (the fake Claude Code CLI of tests/fixtures/agents, run by the real agent-cli plugin
+// through the host's process service) does the work, and coda_get_result with wait_s brings its answer.
+await run('stdio: coda_run then coda_get_result with an agent', async () => {
+  const data = tempDir();
+  const agents = fileURLToPath(new URL('../fixtures/agents', import.meta.url));
+  const config = writeFile(data, 'coda.yaml', `plugins:
+  load: [agent-cli]
+agents:
+  order: [claude]
+  policy:
+    env_allowlist: [HOME, LANG]
+    env: {PATH: "${agents}:/usr/bin:/bin"}
+    kill_grace_s: 1
+  backends:
+    claude: {component: dev.coda.agent.cli, preset: claude}
+`);
+  await withStdioClient(['--config', config, '--data-dir', join(data, 'data')], async (client) => {
+    const run = await client.callTool({ name: 'coda_run', arguments: { prompt: 'add a README' } });
+    assert.ok(!run.isError, JSON.stringify(run));
+    const { task_id: taskId, session_id: sessionId, status } = run.structuredContent;
+    assert.match(taskId, /^task_[0-9a-f]{32}$/);
+    assert.match(sessionId, /^sess_[0-9a-f]{32}$/);
+    assert.equal(status, 'queued');
+    let result;
+    for (let i = 0; i < 6; ++i) {
+      const got = await client.callTool({ name: 'coda_get_result', arguments: { task_id: taskId, wait_s: 10 } });
+      assert.ok(!got.isError, JSON.stringify(got));
+      result = got.structuredContent;
+      if (!['queued', 'running'].includes(result.status)) break;
+    }
+    assert.equal(result.status, 'completed', JSON.stringify(result));
+    assert.equal(result.agent, 'claude');
+    assert.match(result.summary, /Claude finished the task/);
+    assert.equal(result.usage.output_tokens, 340);
+    const inbox = await client.callTool({ name: 'coda_inbox', arguments: {} });
+    assert.deepEqual(inbox.structuredContent.tasks.map((t) => t.task_id), [taskId]);
+  });
 });

@@ -68,13 +68,19 @@ export function sleep(ms) {
 }
 
 // Runs `body`, printing the failure and exiting non-zero on an exception; exits 0 otherwise.
-export async function run(name, body) {
+// One named check: prints "ok - NAME", or "not ok - NAME" and the error and exits 1.
+export async function step(name, body) {
   try {
     await body();
     console.log(`ok - ${name}`);
-    process.exit(0);
   } catch (e) {
     console.error(`not ok - ${name}\n${e?.stack ?? e}`);
     process.exit(1);
   }
+}
+
+// The script's last check: like step, then exits 0 (whatever handles are still open).
+export async function run(name, body) {
+  await step(name, body);
+  process.exit(0);
 }

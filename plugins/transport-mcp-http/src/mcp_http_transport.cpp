@@ -203,6 +203,9 @@ std::string McpHttpTransport::origin_json(const Request& r, const std::string& s
   out += R"(,"protocol_version":)" + json_quote(version);
   std::string_view request_id = view(r.req().request_id);
   if (!request_id.empty()) out += R"(,"request_id":)" + json_quote(request_id);
+  if (CODA_HAS(&r.req(), coda_http_request_t, base_url) && r.req().base_url.len > 0) {
+    out += R"(,"base_url":)" + json_quote(view(r.req().base_url));
+  }
   out += '}';
   return out;
 }

@@ -46,6 +46,10 @@ std::string_view RequestView::path() const { return sdk::view(req_->path); }
 std::string_view RequestView::body() const { return sdk::view(req_->body); }
 std::string_view RequestView::remote_addr() const { return sdk::view(req_->remote_addr); }
 std::string_view RequestView::request_id() const { return sdk::view(req_->request_id); }
+std::string_view RequestView::base_url() const {
+  return CODA_HAS(req_, coda_http_request_t, base_url) ? sdk::view(req_->base_url)
+                                                       : std::string_view();
+}
 
 std::string_view RequestView::identity_json() const { return sdk::view(req_->identity_json); }
 
@@ -123,27 +127,5 @@ void ResponseWriter::send_json_error(int code, std::string_view message) {
   send(code, "application/json", "{\"error\":" + json_quote(message) + "}");
 }
 
-std::string json_quote(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          static const char kHex[] = "0123456789abcdef";
-          out += "\\u00";
-          out += kHex[(c >> 4) & 15];
-          out += kHex[c & 15];
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
 
 }  // namespace coda::webui

@@ -232,7 +232,8 @@ void WebUiTransport::serve_ws(const coda_http_request_t* req, coda_http_response
   limits.max_calls = config_.max_calls_per_connection;
   limits.max_message_bytes = config_.max_message_bytes;
   auto connection = std::make_shared<WsConnection>(host_, calls_, std::move(*identity),
-                                                   std::string(request.remote_addr()), limits);
+                                                   std::string(request.remote_addr()),
+                                                   std::string(request.base_url()), limits);
   {
     std::lock_guard lock(mutex_);
     if (stopping_) {

@@ -35,11 +35,12 @@ struct WsConnection::Call {
 };
 
 WsConnection::WsConnection(const coda_host_t* host, CallTracker& tracker, std::string identity_json,
-                           std::string remote_addr, Limits limits)
+                           std::string remote_addr, std::string base_url, Limits limits)
     : host_(host),
       tracker_(tracker),
       identity_json_(std::move(identity_json)),
       remote_addr_(std::move(remote_addr)),
+      base_url_(std::move(base_url)),
       limits_(limits) {}
 
 coda_status_t WsConnection::run(coda_http_response_t* resp) {
@@ -206,6 +207,7 @@ std::string WsConnection::origin_json() {
   std::string out = "{\"transport\":\"ws\"";
   if (conn_ != 0) out += ",\"conn\":" + std::to_string(conn_);
   if (!identity_json_.empty()) out += ",\"identity\":" + identity_json_;
+  if (!base_url_.empty()) out += ",\"base_url\":" + json_quote(base_url_);
   {
     std::lock_guard lock(mutex_);
     if (!protocol_version_.empty()) out += ",\"protocol_version\":" + json_quote(protocol_version_);

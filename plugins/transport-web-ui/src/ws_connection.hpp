@@ -41,9 +41,9 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   };
 
   // identity_json: who the ticket was issued to ("" when the host gave no identity: the engine then
-  // applies its default); remote_addr: for the logs.
+  // applies its default); remote_addr: for the logs; base_url: how the client reached the host.
   WsConnection(const coda_host_t* host, CallTracker& tracker, std::string identity_json,
-               std::string remote_addr, Limits limits);
+               std::string remote_addr, std::string base_url, Limits limits);
   WsConnection(const WsConnection&) = delete;
   WsConnection& operator=(const WsConnection&) = delete;
 
@@ -76,6 +76,7 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   CallTracker& tracker_;
   const std::string identity_json_;
   const std::string remote_addr_;
+  const std::string base_url_;
   const Limits limits_;
   coda_ws_handler_t handler_{};
   coda_reply_sink_t push_sink_{};

@@ -121,6 +121,9 @@ typedef struct coda_http_request_t {
   size_t header_count;
   coda_str_t body;
   coda_str_t request_id; /* X-Request-Id when sent, else one the host generated */
+  /* "scheme://host[:port]" as the client addressed the host (a proxy's X-Forwarded-Proto/-Host
+   * first), for links handed back to this caller. Check struct_size before reading: appended. */
+  coda_str_t base_url;
 } coda_http_request_t;
 
 typedef struct coda_http_response_t coda_http_response_t; /* opaque; OWNER: host, valid in handle() */
@@ -197,7 +200,7 @@ struct coda_host_t {
 
   /* ---- messages: the MCP engine ----
    * origin_json describes where the message came from: {"transport", "conn", "identity", "headers",
-   * "session_id", "protocol_version", "request_id"}. The reply arrives through `sink` (possibly before
+   * "session_id", "protocol_version", "request_id", "base_url"}. The reply arrives through `sink` (possibly before
    * dispatch returns). out_call (may be NULL) receives an id for cancel_call. */
   coda_status_t (*dispatch)(const coda_host_t* host, coda_str_t origin_json, coda_str_t message,
                             const coda_reply_sink_t* sink, uint64_t* out_call);

@@ -13,11 +13,13 @@ const STATUS_ORDER = ['running', 'queued', 'completed', 'failed', 'cancelled', '
   'interrupted', 'needs_approval', 'info_needed'];
 // Names under which coda_get_result may accept "only events after this sequence number".
 const EVENT_PARAMS = ['events_after', 'after_seq', 'output_after', 'since_seq'];
+const LONG_POLL_S = 20;  // below the proxies' ~60 s cut and the client's request timeout
 
 const client = new McpClient();
 const state = {
   tools: new Map(),     // name -> Tool definition
   eventsParam: null,    // coda_get_result's "events after" parameter, when the host has one
+  longPollS: 0,         // wait_s for live output calls (0: the host cannot wait; poll instead)
   filter: '',
   tasks: [],
   counts: {},
@@ -340,10 +342,16 @@ async function showTask(taskId) {
     for (;;) {
       if (token !== viewToken) return;
       const args = { task_id: taskId };
+      // With an events parameter and a live task, the call itself waits (up to longPollS) and
+      // returns the moment new output arrives: a push channel over the WebSocket, a long poll over
+      // HTTP. Without one, the loop polls.
+      const longPoll = Boolean(state.eventsParam && state.longPollS > 0 && status && !FINAL.has(status));
       if (state.eventsParam) args[state.eventsParam] = after;
+      if (longPoll) args.wait_s = state.longPollS;
       let result;
       try {
-        result = await client.callTool('coda_get_result', args);
+        result = await client.callTool('coda_get_result', args,
+          longPoll ? (state.longPollS + 15) * 1000 : undefined);
         errorEl.hidden = true;
       } catch (err) {
         if (token !== viewToken) return;
@@ -381,7 +389,7 @@ async function showTask(taskId) {
       }
       update(result);
       if (FINAL.has(result.status) && !more) return;
-      if (more) continue;
+      if (more || longPoll) continue;
       await new Promise((resolve) => {
         wake = resolve;
         setTimeout(resolve, client.mode === 'websocket' ? 1000 : (client.config?.poll_interval_ms || 1500));
@@ -556,6 +564,7 @@ async function main() {
     for (const tool of await client.listTools()) state.tools.set(tool.name, tool);
     const props = state.tools.get('coda_get_result')?.inputSchema?.properties || {};
     state.eventsParam = EVENT_PARAMS.find((p) => p in props) || null;
+    state.longPollS = Math.min(LONG_POLL_S, Number(props.wait_s?.maximum ?? 0));
     if (!state.tools.has('coda_run')) {
       showBanner('This host offers no task tools (coda_run): is the task engine enabled?', 'warning');
     }
