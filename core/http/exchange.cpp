@@ -26,7 +26,7 @@ void send_json_error(Poco::Net::HTTPServerResponse& response, int status,
                      std::string_view message) {
   if (response.sent()) return;
   std::string body = "{\"error\":\"" + Poco::UTF8::escape(std::string(message), true) + "\"}\n";
-  response.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
+  response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
   response.setContentType("application/json");
   response.setChunkedTransferEncoding(false);
   response.setContentLength(static_cast<std::streamsize>(body.size()));
@@ -46,7 +46,7 @@ std::string Exchange::header(std::string_view name) const {
 
 bool Exchange::set_status(int status) {
   if (headers_sent() || status < 100 || status > 999) return false;
-  response_.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
+  response_.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
   return true;
 }
 

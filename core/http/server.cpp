@@ -1,5 +1,9 @@
 #include "core/http/server.hpp"
 
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 #include <istream>
@@ -101,8 +105,13 @@ std::string lower(std::string text) {
   return text;
 }
 
+// Whether the request being read on this connection thread reached a handler, which then answers it.
+// Anything that escapes Poco's connection loop while this is false failed on the way in (a
+// Content-Length that is no number, a slow client's timeout) and has had no answer yet.
+thread_local bool t_request_in_handler = false;
+
 void send_status_json(HTTPServerResponse& response, int status, const std::string& body) {
-  response.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
+  response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
   response.setContentType("application/json");
   response.set("Cache-Control", "no-store");
   response.setContentLength(static_cast<std::streamsize>(body.size()));
@@ -113,6 +122,9 @@ class RequestHandler : public Poco::Net::HTTPRequestHandler {
  public:
   explicit RequestHandler(HttpServer::Impl& impl) : impl_(impl) {}
   void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) override {
+    struct Done {
+      ~Done() { t_request_in_handler = false; }
+    } done;
     impl_.tracker.set_phase(ConnectionTracker::Phase::kBody);
     try {
       impl_.serve(request, response);
@@ -139,10 +151,11 @@ class HandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
  public:
   explicit HandlerFactory(HttpServer::Impl& impl) : impl_(impl) {}
   Poco::Net::HTTPRequestHandler* createRequestHandler(const HTTPServerRequest& request) override {
+    t_request_in_handler = true;
     // Refuse an oversized body before Poco sends "100 Continue" for it.
     if (request.hasContentLength() &&
         request.getContentLength64() > static_cast<Poco::Int64>(impl_.limits.max_body_bytes)) {
-      request.response().setStatus(Poco::Net::HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE);
+      request.response().setStatusAndReason(Poco::Net::HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE);
     }
     return new RequestHandler(impl_);
   }
@@ -163,10 +176,51 @@ class TrackedConnection : public Poco::Net::HTTPServerConnection {
       ConnectionTracker& t;
       ~Close() { t.close(); }
     } close{tracker_};
-    HTTPServerConnection::run();
+    t_request_in_handler = false;
+    // Poco answers a malformed request line or header itself (400), but other failures while
+    // reading a request (a Content-Length that is no number, a slow client's timeout) end the
+    // connection silently, and its session has closed the socket by the time the exception gets
+    // here. A duplicate of the descriptor keeps the connection open to answer those (plain HTTP;
+    // a TLS connection cannot be written to behind its session's back).
+    struct Fd {
+      int fd;
+      ~Fd() {
+        if (fd >= 0) ::close(fd);
+      }
+    } spare{socket().secure() ? -1 : ::dup(socket().impl()->sockfd())};
+    try {
+      HTTPServerConnection::run();
+    } catch (const Poco::Exception& e) {
+      if (!t_request_in_handler && spare.fd >= 0) answer_unreadable_request(spare.fd, e);
+    }
   }
 
  private:
+  void answer_unreadable_request(int fd, const Poco::Exception& e) {
+    const bool timeout = dynamic_cast<const Poco::TimeoutException*>(&e) != nullptr;
+    const std::string body = timeout ? "{\"error\":\"request not received in time\"}\n"
+                                     : "{\"error\":\"malformed HTTP request\"}\n";
+    const std::string head = std::string("HTTP/1.1 ") +
+                             (timeout ? "408 Request Timeout" : "400 Bad Request") +
+                             "\r\nContent-Type: application/json\r\nCache-Control: no-store\r\n"
+                             "Content-Length: " + std::to_string(body.size()) +
+                             "\r\nConnection: close\r\n\r\n";
+    log::get("http").debug("unreadable request: " + e.displayText());
+    const std::string out = head + body;
+    if (::send(fd, out.data(), out.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(out.size())) return;
+    // A lingering close: stop sending, then read (and drop) what the client still sends for a
+    // moment, so that closing with unread data does not reset the connection under the answer.
+    ::shutdown(fd, SHUT_WR);
+    timeval wait{0, 200000};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+    char sink[16384];
+    for (std::size_t total = 0; total < (1u << 20);) {
+      ssize_t n = ::recv(fd, sink, sizeof sink, 0);
+      if (n <= 0) break;
+      total += static_cast<std::size_t>(n);
+    }
+  }
+
   ConnectionTracker& tracker_;
 };
 
@@ -190,6 +244,13 @@ class ConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
 void HttpServer::Impl::serve(HTTPServerRequest& request, HTTPServerResponse& response) {
   auto& logger = log::get("http");
   auto started_at = std::chrono::steady_clock::now();
+  if (request.getVersion() != Poco::Net::HTTPMessage::HTTP_1_0 &&
+      request.getVersion() != Poco::Net::HTTPMessage::HTTP_1_1) {
+    response.setVersion(Poco::Net::HTTPMessage::HTTP_1_1);
+    response.setKeepAlive(false);
+    send_json_error(response, 505, "HTTP version not supported: send HTTP/1.1");
+    return;
+  }
   RequestInfo info;
   info.method = request.getMethod();
   info.remote_addr = request.clientAddress().toString();
@@ -269,7 +330,7 @@ void HttpServer::Impl::serve(HTTPServerRequest& request, HTTPServerResponse& res
     for (const auto& [name, value] : info.headers) view.headers.emplace(lower(name), value);
     if (authenticator->is_public_path(info.path)) {
       if (auto pub = authenticator->serve_public(view)) {
-        response.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(pub->status));
+        response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(pub->status));
         response.setContentType(pub->content_type);
         for (const auto& [name, value] : pub->headers) response.add(name, value);
         response.setContentLength(static_cast<std::streamsize>(pub->body.size()));
@@ -313,6 +374,15 @@ void HttpServer::Impl::serve(HTTPServerRequest& request, HTTPServerResponse& res
       send_json_error(response, 413, "request body larger than " + std::to_string(limit) + " bytes");
       return;
     }
+  }
+  if (request.hasContentLength() && !request.getChunkedTransferEncoding() &&
+      static_cast<Poco::Int64>(info.body.size()) < request.getContentLength64()) {
+    // The client closed its side before sending what Content-Length promised.
+    response.setKeepAlive(false);
+    send_json_error(response, 400,
+                    "request body ended after " + std::to_string(info.body.size()) + " of " +
+                        std::to_string(request.getContentLength64()) + " bytes (Content-Length)");
+    return;
   }
   tracker.set_phase(ConnectionTracker::Phase::kHandling);
 
