@@ -19,7 +19,7 @@ trap cleanup EXIT INT TERM
 wait_for() {  # file pattern -> first match
   i=0
   while [ $i -lt 400 ]; do
-    v=$(sed -n "$2" "$1" | head -n 1)
+    v=$(sed -n "$2" "$1" 2>/dev/null | head -n 1)
     [ -n "$v" ] && { echo "$v"; return 0; }
     sleep 0.05; i=$((i + 1))
   done
