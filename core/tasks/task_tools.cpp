@@ -120,7 +120,7 @@ const char* const kResultProperties = R"({
   "feedback": {"type": "string"}, "progress": {"type": "string"}, "message": {"type": "string"},
   "agent": {"type": "string"}, "exit_code": {"type": ["integer", "null"]}, "usage": {"type": "object"},
   "agents_tried": {"type": "array", "description": "Backends the router skipped or that failed to start before 'agent' ran, each {agent, skipped|failed, reason}"},
-  "previous_session_id": {"type": "string"}, "created_at": {"type": "string"},
+  "previous_session_id": {"type": "string"}, "prompt_summary": {"type": "string", "description": "The first 100 characters of the prompt"}, "created_at": {"type": "string"},
   "started_at": {"type": "string"}, "finished_at": {"type": "string"}, "elapsed_s": {"type": "integer"}
 })";
 
@@ -467,6 +467,7 @@ Poco::JSON::Object::Ptr task_result_json(const Task& task) {
   auto usage = parse_object(task.usage_json);
   out->set("usage", usage.isNull() ? ordered_object() : usage);
   out->set("previous_session_id", task.previous_session_id);
+  out->set("prompt_summary", prompt_summary(task.prompt));
   out->set("created_at", format_time(task.created_ms));
   out->set("started_at", format_time(task.started_ms));
   out->set("finished_at", format_time(task.finished_ms));

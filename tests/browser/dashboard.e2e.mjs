@@ -167,11 +167,10 @@ async function main() {
     assert.ok(entry, 'the chained task is in the inbox');
     assert.equal(entry.previous_session_id, firstSession, 'chained on the first task\'s session');
 
-    // 07: the task link (the shape of coda_run's viewer_url) opens that task in a fresh page.
+    // 07: coda_run's viewer_url opens that task in a fresh page.
     const run = await mcpCall(coda.url, 'coda_run', { prompt: slowTaskPrompt(2, 100) });
-    const viewerUrl = run.viewer_url || `${coda.url}/ui/#/tasks/${run.task_id}`;
-    if (!run.viewer_url) log('coda_run returned no viewer_url yet; opening the documented shape');
-    else assert.equal(new URL(run.viewer_url).hash, `#/tasks/${run.task_id}`);
+    assert.equal(run.viewer_url, `${coda.url}/ui/#/tasks/${run.task_id}`, 'coda_run returns viewer_url');
+    const viewerUrl = run.viewer_url;
     const viewer = await context.newPage();
     await viewer.goto(viewerUrl);
     await viewer.locator('.detail-title').waitFor({ state: 'visible' });
