@@ -74,7 +74,6 @@ install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CODA_PACKAGE_DOC_DIR
 set(CPACK_PACKAGE_NAME coda)
 set(CPACK_PACKAGE_VENDOR "CoDA Host")
 set(CPACK_PACKAGE_CONTACT "CoDA Host maintainers <coda-maintainers@localhost>")
-set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
 set(CPACK_GENERATOR DEB TGZ)
 set(CPACK_PACKAGING_INSTALL_PREFIX ${CODA_PACKAGE_PREFIX})
 set(CPACK_STRIP_FILES ON)
@@ -88,10 +87,11 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION devel)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 set(CPACK_DEBIAN_CODA_PACKAGE_NAME coda)
+# Descriptions: the synopsis, then the long description (CPack indents and wraps it).
 set(CPACK_DEBIAN_CODA_DESCRIPTION "${PROJECT_DESCRIPTION}
- A plugin host that lets MCP clients (Databricks Genie Code, Claude Desktop, Claude Code, Cursor)
- delegate long-running coding tasks to coding agents (Hermes Agent, Claude Code, Codex, Gemini CLI,
- OpenCode, Aider). Runs as the coda systemd service; configured in /etc/coda/coda.yaml.")
+A plugin host that lets MCP clients (Databricks Genie Code, Claude Desktop, Claude Code, Cursor) \
+delegate long-running coding tasks to coding agents (Hermes Agent, Claude Code, Codex, Gemini CLI, \
+OpenCode, Aider). Runs as the coda systemd service, configured in /etc/coda/coda.yaml.")
 set(CPACK_DEBIAN_CODA_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_CODA_PACKAGE_DEPENDS "adduser")
 set(CPACK_DEBIAN_CODA_PACKAGE_SUGGESTS "bubblewrap, git")
@@ -103,13 +103,19 @@ set(CPACK_DEBIAN_SDK_PACKAGE_ARCHITECTURE all)
 set(CPACK_DEBIAN_SDK_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_SDK_PACKAGE_RECOMMENDS "coda (= ${PROJECT_VERSION}), cmake, gcc | c-compiler")
 set(CPACK_DEBIAN_SDK_DESCRIPTION "CoDA Host plugin SDK
- The C ABI header (coda/plugin.h) and C++ helpers, the CMake package (find_package(CodaSDK)) and a
- plugin template (/usr/share/coda/sdk/template) for building CoDA Host plugins out of tree.")
+The C ABI header (coda/plugin.h) and C++ helpers, the CMake package (find_package(CodaSDK)) and \
+a plugin template (/usr/share/coda/sdk/template) for building CoDA Host plugins out of tree.")
 
-# Generator-specific settings (the archive: everything in one tar.gz at absolute paths).
+# Generator-specific settings. DEB: each description above starts with its own synopsis (without
+# this, CPack puts the project's summary in front of both). TGZ: everything in one tar.gz at
+# absolute paths.
 set(CPACK_PROJECT_CONFIG_FILE ${coda_packaging_out}/cpack_options.cmake)
 file(CONFIGURE OUTPUT ${coda_packaging_out}/cpack_options.cmake CONTENT [[
+if(CPACK_GENERATOR STREQUAL "DEB")
+  unset(CPACK_PACKAGE_DESCRIPTION_SUMMARY)
+endif()
 if(CPACK_GENERATOR STREQUAL "TGZ")
+  set(CPACK_ARCHIVE_COMPONENT_INSTALL ON)
   set(CPACK_SET_DESTDIR ON)
   set(CPACK_INSTALL_PREFIX @CODA_PACKAGE_PREFIX@)
   set(CPACK_PACKAGING_INSTALL_PREFIX "")
