@@ -124,6 +124,9 @@ for f in /etc/coda /etc/default/coda /var/lib/coda /usr/lib/systemd/system/coda.
   /usr/share/doc/coda /etc/systemd/system/multi-user.target.wants/coda.service; do
   [[ ! -e "$f" ]] || fail "$f is left after dpkg --purge"
 done
-! dpkg-query -W coda >/dev/null 2>&1 || [[ -z "$(dpkg-query -W -f='${Status}' coda | grep installed)" ]] ||
-  fail "dpkg still lists coda"
+for p in coda coda-sdk; do
+  if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
+    fail "dpkg still lists $p as installed"
+  fi
+done
 echo "PASS"
