@@ -135,10 +135,11 @@ add_library(coda-glibc-compat SHARED EXCLUDE_FROM_ALL ${coda_packaging_dir}/bund
 set_target_properties(coda-glibc-compat PROPERTIES C_VISIBILITY_PRESET hidden
   LIBRARY_OUTPUT_DIRECTORY ${coda_packaging_out})
 target_link_libraries(coda-glibc-compat PRIVATE coda_warnings)
-add_executable(weaken_glibc_versions EXCLUDE_FROM_ALL
-  ${coda_packaging_dir}/bundle/weaken_glibc_versions.c)
-set_target_properties(weaken_glibc_versions PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${coda_packaging_out})
-target_link_libraries(weaken_glibc_versions PRIVATE coda_warnings)
+add_executable(retarget_glibc_versions EXCLUDE_FROM_ALL
+  ${coda_packaging_dir}/bundle/retarget_glibc_versions.c)
+set_target_properties(retarget_glibc_versions PROPERTIES
+  RUNTIME_OUTPUT_DIRECTORY ${coda_packaging_out})
+target_link_libraries(retarget_glibc_versions PRIVATE coda_warnings)
 
 get_property(coda_plugin_targets GLOBAL PROPERTY CODA_PLUGIN_TARGETS)
 set(coda_bundle_plugins)
@@ -155,10 +156,10 @@ endforeach()
 add_custom_target(bundle
   COMMAND ${coda_packaging_dir}/bundle/make-bundle.sh --name ${CODA_BUNDLE_NAME}
     --out ${CMAKE_BINARY_DIR} --coda $<TARGET_FILE:coda>
-    --compat $<TARGET_FILE:coda-glibc-compat> --weaken $<TARGET_FILE:weaken_glibc_versions>
+    --compat $<TARGET_FILE:coda-glibc-compat> --retarget $<TARGET_FILE:retarget_glibc_versions>
     --max-glibc ${CODA_BUNDLE_MAX_GLIBC}
     --extra ${coda_packaging_dir}/databricks/app.yaml --extra ${coda_packaging_dir}/databricks/coda.yaml
     ${coda_bundle_plugin_files}
   COMMENT "Bundling ${CODA_BUNDLE_NAME}.tar.gz"
   VERBATIM)
-add_dependencies(bundle coda coda-glibc-compat weaken_glibc_versions ${coda_bundle_plugins})
+add_dependencies(bundle coda coda-glibc-compat retarget_glibc_versions ${coda_bundle_plugins})

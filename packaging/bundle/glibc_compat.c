@@ -1,9 +1,8 @@
 /* libcoda-glibc-compat.so: the glibc 2.36 functions that libraries of the build machine (Debian 12)
- * call, for the relocatable bundle running on an older glibc (the Databricks Apps runtime, Ubuntu
- * 22.04 with glibc 2.35). make-bundle.sh marks those version references weak
- * (weaken_glibc_versions.c) and adds this library to the NEEDED list of the libraries that use
- * them. On glibc >= 2.36 the loader finds glibc's own definitions first (libc.so.6 comes earlier in
- * the global lookup scope), so these are only used where glibc lacks them.
+ * call, for the relocatable bundle, which must run on glibc 2.35 (the Databricks Apps runtime,
+ * Ubuntu 22.04). make-bundle.sh rewrites those references to an old version no glibc defines them
+ * at (retarget_glibc_versions.c) and adds this library to the NEEDED list of the files that make
+ * them, so they bind here on every glibc — the same code on the build machine as on the target.
  *
  * Today: arc4random, arc4random_buf (libstdc++'s std::random_device, expat's hash salt) and
  * arc4random_uniform, from the kernel's getrandom(2) (glibc 2.25). Like glibc's, they never fail:

@@ -3,18 +3,19 @@
 # except glibc's, for machines that have none of our libraries (the Databricks Apps runtime: Ubuntu
 # 22.04, glibc 2.35). Run by `cmake --build build --target bundle`; docs/databricks-apps.md.
 #
-#   make-bundle.sh --name NAME --out DIR --coda FILE --compat LIB --weaken TOOL --max-glibc VERSION
+#   make-bundle.sh --name NAME --out DIR --coda FILE --compat LIB --retarget TOOL --max-glibc VERSION
 #                  [--extra FILE]... PLUGIN.so...
 #
 # Layout (NAME/):  coda                 RUNPATH $ORIGIN/lib
 #                  plugins/*.so         RUNPATH $ORIGIN/../lib (found by coda next to itself)
 #                  lib/*.so.*           RUNPATH $ORIGIN (each library finds its own dependencies)
 #                  the --extra files    (app.yaml and the coda config of the Databricks app)
-# ELF files that need a glibc newer than --max-glibc get those version references weakened and
-# --compat (libcoda-glibc-compat.so, which defines the missing functions) added to their NEEDED list.
+# ELF files that need a glibc newer than --max-glibc get those version references rewritten to an
+# old one (--retarget: retarget_glibc_versions) and --compat (libcoda-glibc-compat.so, which defines
+# the functions) added to their NEEDED list.
 set -euo pipefail
 
-name= out= coda= compat= weaken= max_glibc=
+name= out= coda= compat= retarget= max_glibc=
 extras=() plugins=()
 while (($#)); do
   case "$1" in
@@ -22,13 +23,13 @@ while (($#)); do
     --out) out=$2; shift 2 ;;
     --coda) coda=$2; shift 2 ;;
     --compat) compat=$2; shift 2 ;;
-    --weaken) weaken=$2; shift 2 ;;
+    --retarget) retarget=$2; shift 2 ;;
     --max-glibc) max_glibc=$2; shift 2 ;;
     --extra) extras+=("$2"); shift 2 ;;
     *) plugins+=("$1"); shift ;;
   esac
 done
-for v in name out coda compat weaken max_glibc; do
+for v in name out coda compat retarget max_glibc; do
   [[ -n "${!v}" ]] || { echo "make-bundle: --${v//_/-} is required" >&2; exit 2; }
 done
 command -v patchelf >/dev/null || { echo "make-bundle: patchelf is missing (apt-get install patchelf)" >&2; exit 2; }
@@ -64,7 +65,7 @@ done
 strip --strip-unneeded "$stage/coda" "$stage"/plugins/*.so "$stage"/lib/*
 
 for elf in "$stage/coda" "$stage"/plugins/*.so "$stage"/lib/*; do
-  if [[ -n "$("$weaken" "$elf" "$max_glibc")" ]]; then
+  if [[ -n "$("$retarget" "$elf" "$max_glibc")" ]]; then
     echo "make-bundle: ${elf#"$stage"/} needs a glibc newer than $max_glibc; adding $(basename "$compat")"
     patchelf --add-needed "$(basename "$compat")" "$elf"
     if [[ ! -e "$stage/lib/$(basename "$compat")" ]]; then
