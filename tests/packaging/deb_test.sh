@@ -69,6 +69,10 @@ note "dpkg -i"
 installed=1
 dpkg -i "$deb" "$sdk" >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log"; fail "dpkg -i failed"; }
 getent passwd coda >/dev/null || fail "postinst created no coda user"
+if command -v deb-systemd-helper >/dev/null; then
+  # Enabled as Debian packages do (started only where systemd runs, which a CI container lacks).
+  [[ -L /etc/systemd/system/multi-user.target.wants/coda.service ]] || fail "coda.service is not enabled"
+fi
 [[ "$(stat -c '%U:%G %a' /var/lib/coda)" == "coda:coda 750" ]] ||
   fail "/var/lib/coda is $(stat -c '%U:%G %a' /var/lib/coda)"
 [[ "$(/usr/bin/coda version)" == *"$version"* ]] || fail "coda version: $(/usr/bin/coda version)"
@@ -121,9 +125,12 @@ done
 dpkg --purge coda coda-sdk >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log"; fail "dpkg --purge failed"; }
 installed=0
 for f in /etc/coda /etc/default/coda /var/lib/coda /usr/lib/systemd/system/coda.service \
-  /usr/share/doc/coda /etc/systemd/system/multi-user.target.wants/coda.service; do
+  /usr/share/doc/coda; do
   [[ ! -e "$f" ]] || fail "$f is left after dpkg --purge"
 done
+# Nor any trace in systemd's or deb-systemd-helper's state (enablement links, masks).
+leftovers=$(find /etc/systemd /var/lib/systemd -name '*coda*' 2>/dev/null)
+[[ -z "$leftovers" ]] || fail "left after dpkg --purge: $leftovers"
 for p in coda coda-sdk; do
   if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
     fail "dpkg still lists $p as installed"
