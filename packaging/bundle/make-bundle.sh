@@ -64,7 +64,17 @@ done
 # Debug info stays in the build tree; the bundle carries only what runs.
 strip --strip-unneeded "$stage/coda" "$stage"/plugins/*.so "$stage"/lib/*
 
+newer_than_max() { [[ "$1" != "$max_glibc" && "$(printf '%s\n' "$max_glibc" "$1" | sort -V | tail -n 1)" == "$1" ]]; }
+compat_symbols=" $(objdump -T "$compat" | awk '$4 == ".text" { print $NF }' | tr '\n' ' ') "
 for elf in "$stage/coda" "$stage"/plugins/*.so "$stage"/lib/*; do
+  # Only what the compat library defines may be retargeted; anything else needs adding there.
+  while read -r version symbol; do
+    if newer_than_max "$version" && [[ "$compat_symbols" != *" $symbol "* ]]; then
+      echo "make-bundle: ${elf#"$stage"/} needs $symbol@$version, newer than $max_glibc and not in" \
+        "$(basename "$compat") (packaging/bundle/glibc_compat.c): add it there" >&2
+      exit 1
+    fi
+  done < <(objdump -T "$elf" | sed -n 's/.*\*UND\*.*(\(GLIBC_[0-9.]*\)) *\(.*\)$/\1 \2/p')
   if [[ -n "$("$retarget" "$elf" "$max_glibc")" ]]; then
     echo "make-bundle: ${elf#"$stage"/} needs a glibc newer than $max_glibc; adding $(basename "$compat")"
     patchelf --add-needed "$(basename "$compat")" "$elf"
