@@ -19,8 +19,10 @@ max_glibc=GLIBC_2.35
 name=coda-$version-linux-$(uname -m)
 
 work=$(mktemp -d)
+restore_modes=()
 cleanup() {
   if [[ -n "${coda_pid:-}" ]]; then kill -KILL "${server_pid:-$coda_pid}" "$coda_pid" 2>/dev/null || true; fi
+  for entry in "${restore_modes[@]}"; do chmod "${entry%% *}" "${entry#* }"; done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -120,17 +122,29 @@ for ((i = 1; i < ${#argv[@]}; i++)); do
   fi
 done
 
-# The build and source trees hidden, where bubblewrap can make a mount namespace here.
+# The build and source trees out of reach of the bundle: hidden by bubblewrap where it can make a
+# mount namespace; else, as root (a container), made unreadable to `nobody` (mode 0700 while the
+# bundle runs; other tests run as root and are not affected), which then runs the bundle.
+mkdir -p "$work/data"
 hide=()
 if command -v bwrap >/dev/null && bwrap --dev-bind / / --tmpfs "$build" true 2>/dev/null; then
   hide=(bwrap --dev-bind / / --tmpfs "$build" --tmpfs "$source_dir" --)
-  note "running with $build and $source_dir hidden"
+  note "running with $build and $source_dir hidden (bubblewrap)"
+elif [[ $(id -u) == 0 ]] && command -v runuser >/dev/null; then
+  for dir in "$build" "$source_dir"; do
+    restore_modes+=("$(stat -c %a "$dir") $dir")
+    chmod 0700 "$dir"
+  done
+  chmod 0755 "$work"
+  chown nobody "$work/data"
+  hide=(runuser -u nobody --)
+  if runuser -u nobody -- test -r "$build/CMakeCache.txt"; then fail "nobody can still read $build"; fi
+  note "running as nobody with $build and $source_dir unreadable"
 else
-  note "bubblewrap cannot run here; the build tree stays visible (the ldd and maps checks still hold)"
+  note "neither bubblewrap nor root here: the build tree stays visible (the ldd and maps checks hold)"
 fi
 
 note "app.yaml's command, from the bundle directory"
-mkdir -p "$work/data"
 cd "$bundle"
 start_coda "$work/serve.log" "${hide[@]}" env -i PATH=/usr/bin:/bin HOME="$work" \
   DATABRICKS_APP_PORT=0 CODA_DATA_DIR="$work/data" "${argv[@]}" --listen 127.0.0.1:0
@@ -158,4 +172,6 @@ list=$("${hide[@]}" env -i PATH=/usr/bin:/bin HOME="$work" ./coda plugins list -
 jq -e '[.plugins[] | select(.configured)] | length >= 4 and all(.status == "loaded")' <<<"$list" >/dev/null ||
   fail "not every configured plugin loaded from the bundle: $list"
 jq -r '.plugins[] | "\(.name): \(.status) \(.file)"' <<<"$list"
+for entry in "${restore_modes[@]}"; do chmod "${entry%% *}" "${entry#* }"; done
+restore_modes=()
 echo PASS
