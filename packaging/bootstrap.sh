@@ -22,10 +22,13 @@ jobs="${CODA_JOBS:-$(nproc)}"
 # reuses the objects.
 export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$root}"
 
+# dpkg-dev: dpkg-shlibdeps for the .deb's Depends; patchelf: the relocatable bundle (cmake/CodaPackaging.cmake).
 build_packages=(build-essential cmake pkg-config git ccache libpoco-dev libboost-dev
-  libboost-filesystem-dev libyaml-cpp-dev libcli11-dev libgtest-dev libgmock-dev libssl-dev)
+  libboost-filesystem-dev libyaml-cpp-dev libcli11-dev libgtest-dev libgmock-dev libssl-dev dpkg-dev
+  patchelf)
+# adduser, systemd (systemd-analyze) and jq: the packaging tests (tests/packaging).
 test_packages=(chromium bubblewrap sqlite3 wrk hyperfine procps psmisc git clang libclang-rt-dev
-  curl openssl file binutils)
+  curl openssl file binutils adduser systemd jq)
 
 log() { printf 'bootstrap: %s\n' "$*" >&2; }
 
