@@ -9,10 +9,11 @@
 #                                      then build and run the whole suite (unit, integration, conformance,
 #                                      real clients, browser, fuzz) on the presets in CODA_TEST_PRESETS
 #
-# Environment: CODA_JOBS (parallel build jobs, default: nproc), CODA_TEST_PRESETS (default "default";
-# "default asan tsan" adds the ASan+UBSan suite and the TSan concurrency tests), CODA_FUZZ_RUN=1 (also
-# run the bounded libFuzzer session; the fuzz corpora are replayed in every run), CODA_SKIP_APT=1 (never
-# call apt-get).
+# Environment: CODA_JOBS (parallel build jobs, default: nproc), CODA_TEST_PRESETS (default
+# "default asan tsan": the whole suite, with a bounded libFuzzer session of CODA_FUZZ_SECONDS per target
+# (default 60); the suite again under ASan+UBSan without the 1 GB floods; the tests labelled tsan under
+# TSan), CODA_FUZZ_RUN=0 (skip the libFuzzer session; the fuzz corpora are still replayed),
+# CODA_SKIP_APT=1 (never call apt-get).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -56,7 +57,9 @@ configure_build() {
     cmake --preset "$preset" "${launcher[@]}" >/dev/null
   fi
   log "building $preset"
+  local start=$SECONDS
   cmake --build --preset "$preset" -j "$jobs"
+  log "built $preset in $((SECONDS - start)) s"
 }
 
 node_packages() {
@@ -86,14 +89,16 @@ case "$cmd" in
     install_packages "${build_packages[@]}" "${test_packages[@]}"
     node_packages
     status=0
-    for preset in ${CODA_TEST_PRESETS:-default}; do
+    for preset in ${CODA_TEST_PRESETS:-default asan tsan}; do
       configure_build "$preset"
       log "testing $preset"
-      # fuzz_run (a bounded libFuzzer session, ~2 min) joins with CODA_FUZZ_RUN=1; every run replays
-      # the corpora and the regressions it found (fuzz_replay_*).
+      # fuzz_run (default preset: build the clang libFuzzer tree, fuzz each target CODA_FUZZ_SECONDS)
+      # stays out with CODA_FUZZ_RUN=0; every run replays the corpora and regressions (fuzz_replay_*).
       exclude=()
-      [[ "${CODA_FUZZ_RUN:-0}" == 1 ]] || exclude=(-E '^fuzz_run$')
+      [[ "${CODA_FUZZ_RUN:-1}" == 0 ]] && exclude=(-E '^fuzz_run$')
+      start=$SECONDS
       ctest --preset "$preset" -j "$jobs" --timeout 600 "${exclude[@]}" || status=1
+      log "tested $preset in $((SECONDS - start)) s"
     done
     exit $status
     ;;

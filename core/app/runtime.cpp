@@ -173,6 +173,11 @@ void Runtime::shutdown() {
   if (components_) components_->stop_transports();
   if (server_) server_->stop(kDrainGrace);
   if (tasks_) tasks_->stop();
+  // Children spawned by plugins are killed and reaped while their plugins are still loaded: the
+  // process service's I/O thread calls the plugin's on_exit (and on_output) through function pointers
+  // into the plugin, so unloading first let a late exit jump into unmapped code (ASan: SEGV in
+  // host_process.cpp on_exit after unload_all, e.g. an agent that reported its result before exiting).
+  if (processes_) processes_->shutdown();
   bool clean = true;
   if (components_) {
     components_->destroy_all();
@@ -186,7 +191,6 @@ void Runtime::shutdown() {
       (void)registry_.release();
     }
   }
-  if (processes_) processes_->shutdown();
   logger.information("stopped");
 }
 

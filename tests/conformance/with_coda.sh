@@ -17,8 +17,17 @@ done
 work=$(mktemp -d)
 pid=
 cleanup() {
+  status=$?
   if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  # A sanitizer build (asan, tsan presets) reports into the log, often only at exit (leaks): fail.
+  if grep -qE 'ERROR: (Address|Leak|Thread)Sanitizer|WARNING: ThreadSanitizer|: runtime error: ' \
+      "$work/coda.log" 2>/dev/null; then
+    echo "with_coda: coda printed a sanitizer report:" >&2
+    cat "$work/coda.log" >&2
+    status=1
+  fi
   rm -rf "$work"
+  exit $status
 }
 trap cleanup EXIT INT TERM
 

@@ -2,13 +2,13 @@
 # Builds the libFuzzer targets with clang (ASan+UBSan) in their own tree and fuzzs each for a bounded
 # time, starting from the checked-in seeds (copied: the checked-in corpus is never modified).
 #   tests/fuzz/run_fuzz.sh SOURCE_DIR BUILD_DIR
-# Environment: CODA_FUZZ_SECONDS (per target, default 30), CODA_JOBS (build jobs, default 2).
+# Environment: CODA_FUZZ_SECONDS (per target, default 60), CODA_JOBS (build jobs, default 2).
 # A crash leaves its input in BUILD_DIR/findings/<target>/: add it to tests/fuzz/regressions/<target>/
 # once fixed, so the replay test keeps it fixed.
 set -euo pipefail
 src="$1"
 build="$2"
-seconds="${CODA_FUZZ_SECONDS:-30}"
+seconds="${CODA_FUZZ_SECONDS:-60}"
 jobs="${CODA_JOBS:-2}"
 targets=(fuzz_jsonrpc fuzz_http_request fuzz_config)
 

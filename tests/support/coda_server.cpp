@@ -5,10 +5,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "tests/support/http_client.hpp"
 
@@ -87,6 +90,11 @@ CodaServer::CodaServer(Options options) : options_(std::move(options)) { start()
 
 CodaServer::~CodaServer() {
   if (pid_ > 0) stop();
+  if (!log_path_.empty()) {
+    if (auto report = sanitizer_report(output()); !report.empty()) {
+      ADD_FAILURE() << "coda (" << CODA_BINARY << ") reported:\n" << report;
+    }
+  }
 }
 
 void CodaServer::start() {
@@ -177,6 +185,19 @@ void CodaServer::kill9() {
   pid_ = -1;
 }
 
+std::string sanitizer_report(const std::string& output) {
+  // "==PID==ERROR: AddressSanitizer: ...", "==PID==ERROR: LeakSanitizer: ...",
+  // "WARNING: ThreadSanitizer: ...", "FILE:LINE:COL: runtime error: ..." (UBSan).
+  std::size_t first = std::string::npos;
+  for (const char* marker : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "WARNING: ThreadSanitizer",
+                             "ERROR: ThreadSanitizer", ": runtime error: "}) {
+    first = std::min(first, output.find(marker));
+  }
+  if (first == std::string::npos) return "";
+  auto line = output.rfind('\n', first);
+  return output.substr(line == std::string::npos ? 0 : line + 1);
+}
+
 RunResult run_coda(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
                    std::chrono::seconds timeout) {
   TempDir temp;
@@ -202,6 +223,9 @@ RunResult run_coda(const std::vector<std::string>& args, const std::map<std::str
   }
   result.output = read_file(out_path);
   result.error = read_file(err_path);
+  if (auto report = sanitizer_report(result.error); !report.empty()) {
+    ADD_FAILURE() << "coda (" << CODA_BINARY << ") reported:\n" << report;
+  }
   return result;
 }
 

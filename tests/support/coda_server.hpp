@@ -17,7 +17,8 @@ namespace coda::test {
 // `coda serve` prints "coda listening on http://HOST:PORT" once its listener is bound; start() waits
 // for that line and then for /readyz to answer 200. Output (stdout and stderr) goes to a log file
 // that output() reads. The destructor stops the server (SIGTERM, then SIGKILL after 10 s) and removes
-// its temp data dir, so a failing test leaves no process behind.
+// its temp data dir, so a failing test leaves no process behind. In a sanitizer build (asan, tsan
+// presets) the child's reports land in that output: the destructor fails the test when it holds one.
 class CodaServer {
  public:
   struct Options {
@@ -71,7 +72,12 @@ inline CodaServer::Options config_options(std::string yaml) {
   return options;
 }
 
-// Runs `coda` with args to completion (no server): exit code and combined output.
+// The first sanitizer report (ASan, LSan, UBSan, TSan) in a child's output, from its first line to the
+// end of the output, or "" when there is none.
+std::string sanitizer_report(const std::string& output);
+
+// Runs `coda` with args to completion (no server): exit code and combined output. A sanitizer report
+// in its output fails the calling test.
 struct RunResult {
   int exit_code = -1;
   std::string output;     // stdout

@@ -43,7 +43,7 @@ std::string read_bounded(std::istream& in) {
 }  // namespace
 
 // One run on the gateway: its event-stream thread and the single finished() report.
-class GatewayRun : public std::enable_shared_from_this<GatewayRun> {
+class GatewayRun {
  public:
   GatewayRun(const coda_host_t* host, const HermesConfig& config, std::string api_key, TaskInfo task,
              const coda_task_events_t& events)
@@ -85,7 +85,11 @@ class GatewayRun : public std::enable_shared_from_this<GatewayRun> {
 
   void run_async(std::function<void()> on_done) {
     on_done_ = std::move(on_done);
-    thread_ = std::thread([self = shared_from_this()] { self->stream(); });
+    // `this`, not a shared_ptr: the run is owned by the client's tables, and the last reference must
+    // never be the thread's own, or ~GatewayRun would join itself and the thread could still be
+    // running plugin code after ~GatewayClient returned and the plugin was unloaded. The owner's
+    // ~GatewayRun joins the thread.
+    thread_ = std::thread([this] { stream(); });
   }
 
   void cancel() {
