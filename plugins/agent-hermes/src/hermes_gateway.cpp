@@ -50,14 +50,7 @@ class GatewayRun {
       : host_(host), config_(config), api_key_(std::move(api_key)), task_(std::move(task)),
         events_(events), base_(config.url) {}
 
-  ~GatewayRun() {
-    if (!thread_.joinable()) return;
-    if (thread_.get_id() == std::this_thread::get_id()) {
-      thread_.detach();  // the stream thread held the last reference: it is returning now
-    } else {
-      thread_.join();
-    }
-  }
+  ~GatewayRun() { join(); }
 
   // Waits for the stream thread (never from the thread itself). The client calls it before it lets
   // go of a run, so no thread of a run outlives the client.
