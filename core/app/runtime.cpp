@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "core/app/commands.hpp"
+#include "core/app/metrics_endpoint.hpp"
 #include "core/auth/authenticator.hpp"
 #include "core/http/router.hpp"
 #include "core/http/server.hpp"
@@ -99,6 +100,17 @@ void Runtime::start(const std::function<void(const std::string& url)>& on_listen
     throw StartupError(kExitFailure, std::string("tasks: ") + e.what());
   }
   tasks_->register_tools(*engine_);
+  if (config_.server.metrics != "disabled") {
+    metrics_ = std::make_shared<MetricsEndpoint>(config_.server.metrics, *server_,
+                                                 &tasks_->engine().store(),
+                                                 config_.tasks.max_queued,
+                                                 config_.tasks.max_concurrent);
+    tasks_->engine().set_run_finished(
+        [metrics = metrics_](const std::string& backend, tasks::TaskState state) {
+          metrics->run_finished(backend, state);
+        });
+    router_->mount("/metrics", metrics_);
+  }
 
   services_ = std::make_unique<plugins::CoreServices>();
   services_->engine = engine_.get();
@@ -123,6 +135,7 @@ void Runtime::start(const std::function<void(const std::string& url)>& on_listen
   } catch (const plugins::RequiredPluginError& e) {
     throw StartupError(kExitPluginRefused, e.what());
   }
+  if (metrics_) metrics_->set_plugins(registry_->plugins());
   // tasks: tasks_->start();
   tasks_->start();
   // stdio: with options_.stdio the stdio transport is enabled (see Options::stdio).
