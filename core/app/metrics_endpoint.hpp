@@ -23,9 +23,9 @@ namespace coda::app {
 
 // GET /metrics: the host's Prometheus metrics in text format 0.0.4 (docs/operations.md lists every
 // series). It gathers them at scrape time from their owners — the listener's request counters, the
-// task store's counts of live tasks (indexed: queued and running tasks only, so a store with a million
-// finished tasks costs the same), the agent runs this host ended, the plugin load status and the
-// build — and keeps only the counters nobody else owns (agent runs).
+// task store's counts of live tasks (indexed: queued and running tasks only, so a store with a
+// million finished tasks costs the same), the agent runs this host ended, the plugin load status
+// and the build — and keeps only the counters nobody else owns (agent runs).
 //
 // Access (server.metrics): "admin" answers 403 to callers without admin rights; "authenticated" and
 // "public" answer every caller the listener let through ("public" makes the listener skip

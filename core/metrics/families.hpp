@@ -13,10 +13,10 @@
 
 // Labelled counters and histograms that request threads update without a lock: a family keeps its
 // series in a fixed-capacity, insert-only hash table; finding a series hashes the label values and
-// compares them in place (no allocation), adding one claims an empty slot with a compare-and-swap, and
-// updating it is a relaxed atomic add. Label values must come from small, bounded sets (HTTP methods,
-// route prefixes, states): when a family is full, further label sets all count in one series whose
-// label values are "_overflow".
+// compares them in place (no allocation), adding one claims an empty slot with a compare-and-swap,
+// and updating it is a relaxed atomic add. Label values must come from small, bounded sets (HTTP
+// methods, route prefixes, states): when a family is full, further label sets all count in one
+// series whose label values are "_overflow".
 namespace coda::metrics {
 
 namespace detail {

@@ -15,9 +15,10 @@ inline constexpr const char* kTextContentType = "text/plain; version=0.0.4; char
 // One label of a sample: name and (unescaped) value.
 using Label = std::pair<std::string_view, std::string_view>;
 
-// Writes metric families in the text format: "# HELP" and "# TYPE" once per family, then its samples,
-// label values and help texts escaped as the format requires. The caller writes the samples of one
-// family right after its header (the format forbids interleaving families). Not thread-safe.
+// Writes metric families in the text format: "# HELP" and "# TYPE" once per family, then its
+// samples, label values and help texts escaped as the format requires. The caller writes the
+// samples of one family right after its header (the format forbids interleaving families). Not
+// thread-safe.
 class TextWriter {
  public:
   // Starts a family. `type` is counter, gauge, histogram, summary or untyped.

@@ -1,8 +1,9 @@
 // Structured logs through the real binary: `coda serve` with server.log_format json writes one JSON
-// object per line; every request gets an id (the caller's X-Request-Id when it is well-formed, else a
-// generated one), echoed as X-Request-Id and carried by every line logged while the request is
+// object per line; every request gets an id (the caller's X-Request-Id when it is well-formed, else
+// a generated one), echoed as X-Request-Id and carried by every line logged while the request is
 // handled; one access line per request with method, path (never the query), status, duration and
 // the caller's subject — never a token.
+#include <Poco/JSON/Parser.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -11,8 +12,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <Poco/JSON/Parser.h>
 
 #include "tests/integration/security_support.hpp"
 #include "tests/support/coda_server.hpp"
@@ -117,14 +116,16 @@ TEST(Logging, EveryLineIsJsonAndRequestsCarryTheCallersId) {
 
 TEST(Logging, LinesLoggedWhileHandlingARequestCarryItsId) {
   CodaServer server(config_options(json_config()));
-  auto r = http_request("GET", server.url() + "/fixture/throw", "", {{"X-Request-Id", "ops-throw-7"}});
+  auto r =
+      http_request("GET", server.url() + "/fixture/throw", "", {{"X-Request-Id", "ops-throw-7"}});
   EXPECT_EQ(r.status, 500);
   EXPECT_EQ(r.header("x-request-id"), "ops-throw-7");
   auto lines = lines_of(server, "ops-throw-7");
   bool error_line = false;
   for (const auto& line : lines) {
     // coda.plugins: "plugin dev.coda.test.http-fixture: route handler threw: ..."
-    if (field(line, "level") == "error" && field(line, "message").find("threw") != std::string::npos) {
+    if (field(line, "level") == "error" &&
+        field(line, "message").find("threw") != std::string::npos) {
       error_line = true;
     }
   }
@@ -137,12 +138,12 @@ TEST(Logging, UnsafeOrMissingIdsAreReplacedAndQueriesStayOut) {
   CodaServer server(config_options(json_config()));
   const std::regex generated("[0-9a-f]{32}");
   const std::string long_id(129, 'a');
-  for (const std::string& sent : {std::string("bad id with spaces"), std::string("a\"b"), long_id,
-                                  std::string("")}) {
+  for (const std::string& sent :
+       {std::string("bad id with spaces"), std::string("a\"b"), long_id, std::string("")}) {
     security::Headers headers;
     if (!sent.empty()) headers.emplace_back("X-Request-Id", sent);
-    auto r = http_request("GET", server.url() + "/fixture/echo?token=s3cr3t-query-value", "",
-                          headers);
+    auto r =
+        http_request("GET", server.url() + "/fixture/echo?token=s3cr3t-query-value", "", headers);
     ASSERT_EQ(r.status, 200);
     std::string id = r.header("x-request-id");
     EXPECT_TRUE(std::regex_match(id, generated)) << "sent '" << sent << "', got '" << id << "'";
@@ -157,9 +158,10 @@ TEST(Logging, UnsafeOrMissingIdsAreReplacedAndQueriesStayOut) {
 constexpr const char* kAliceToken = "alice-log-token-0123456789abcdef";
 
 TEST(Logging, AccessLinesNameTheSubjectAndNeverTheToken) {
-  std::string yaml = "server: {log_format: json}\n"
-                     "plugins:\n  search_paths: [\"" +
-                     std::string(CODA_PLUGIN_DIR) + "\"]\n" + R"(  load: [transport-mcp-http]
+  std::string yaml =
+      "server: {log_format: json}\n"
+      "plugins:\n  search_paths: [\"" +
+      std::string(CODA_PLUGIN_DIR) + "\"]\n" + R"(  load: [transport-mcp-http]
 transports:
   mcp-http: {component: dev.coda.transport.mcp-http, path: /mcp}
 auth:
@@ -175,10 +177,11 @@ auth:
                      bearer(kAliceToken) + security::Headers{{"X-Request-Id", "alice-1"}})
                 .status,
             200);
-  EXPECT_EQ(mcp_post(server.mcp_url(), list,
-                     bearer("wrong-token-value-xyz") + security::Headers{{"X-Request-Id", "anon-1"}})
-                .status,
-            401);
+  EXPECT_EQ(
+      mcp_post(server.mcp_url(), list,
+               bearer("wrong-token-value-xyz") + security::Headers{{"X-Request-Id", "anon-1"}})
+          .status,
+      401);
 
   auto alice = access_line(lines_of(server, "alice-1"));
   EXPECT_EQ(field(alice, "subject"), "alice");
@@ -200,8 +203,9 @@ auth:
 
 TEST(Logging, AccessLogCanBeTurnedOff) {
   CodaServer server(config_options("server: {log_format: json, access_log: false}\n"));
-  EXPECT_EQ(http_request("GET", server.url() + "/healthz", "", {{"X-Request-Id", "quiet-1"}}).status,
-            200);
+  EXPECT_EQ(
+      http_request("GET", server.url() + "/healthz", "", {{"X-Request-Id", "quiet-1"}}).status,
+      200);
   // A graceful stop joins the workers: any access line would be written by then.
   EXPECT_EQ(server.stop(), 0);
   bool stopped_line = false;

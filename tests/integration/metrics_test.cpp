@@ -1,8 +1,9 @@
 // /metrics end to end: the real `coda serve` with the MCP HTTP transport, the fixture agent and the
-// HTTP fixture plugin; real traffic (health checks, a 404, a throwing route, MCP requests, a task run
-// by the fixture agent); two scrapes parsed by a strict Prometheus text-format (0.0.4) parser; the
-// values must have moved by exactly what the traffic did. Also who may read /metrics
+// HTTP fixture plugin; real traffic (health checks, a 404, a throwing route, MCP requests, a task
+// run by the fixture agent); two scrapes parsed by a strict Prometheus text-format (0.0.4) parser;
+// the values must have moved by exactly what the traffic did. Also who may read /metrics
 // (server.metrics) in bearer mode.
+#include <Poco/JSON/Parser.h>
 #include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
@@ -17,8 +18,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <Poco/JSON/Parser.h>
 
 #include "tests/integration/security_support.hpp"
 #include "tests/support/coda_server.hpp"
@@ -59,7 +58,8 @@ struct Exposition {
     return out;
   }
   // The value of the one sample that matches; 0 when none (a series that was never touched).
-  double value(const std::string& name, const std::map<std::string, std::string>& match = {}) const {
+  double value(const std::string& name,
+               const std::map<std::string, std::string>& match = {}) const {
     auto found = find(name, match);
     EXPECT_LE(found.size(), 1u) << name << " matches several series";
     return found.empty() ? 0 : found.front().value;
@@ -92,10 +92,10 @@ std::string family_of(const std::string& name, const std::map<std::string, std::
   return name;
 }
 
-// Parses `text`, failing the test (ADD_FAILURE with the line) on anything the format does not allow:
-// bad names, bad escapes, a TYPE after samples of its family or twice, a family split in two, a
-// duplicate series, a sample without a TYPE, histogram buckets that are not cumulative or whose
-// +Inf bucket differs from _count, a missing final newline.
+// Parses `text`, failing the test (ADD_FAILURE with the line) on anything the format does not
+// allow: bad names, bad escapes, a TYPE after samples of its family or twice, a family split in
+// two, a duplicate series, a sample without a TYPE, histogram buckets that are not cumulative or
+// whose +Inf bucket differs from _count, a missing final newline.
 Exposition parse_exposition(const std::string& text) {
   Exposition out;
   EXPECT_FALSE(text.empty());
@@ -247,8 +247,8 @@ Exposition parse_exposition(const std::string& text) {
 std::string metrics_config(const std::string& tasks_extra = "") {
   return R"(server: {log_level: info}
 plugins:
-  search_paths: [")" + std::string(CODA_PLUGIN_DIR) + R"(", ")" +
-         std::string(CODA_FIXTURE_PLUGIN_DIR) + R"("]
+  search_paths: [")" +
+         std::string(CODA_PLUGIN_DIR) + R"(", ")" + std::string(CODA_FIXTURE_PLUGIN_DIR) + R"("]
   load:
     - {name: transport-mcp-http, required: true}
     - {name: agent-fixture, required: true}
@@ -260,7 +260,8 @@ transports:
 tasks:
   max_wait_s: 30
   max_queued: 40
-)" + tasks_extra + R"(agents:
+)" + tasks_extra +
+         R"(agents:
   order: [fixture]
   policy: {kill_grace_s: 1}
   backends:
@@ -272,8 +273,8 @@ Exposition scrape(const CodaServer& server, const security::Headers& headers = {
   auto r = http_request("GET", server.url() + "/metrics", "", headers);
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.header("content-type"), "text/plain; version=0.0.4; charset=utf-8");
-  // promtool is not in CI (Debian's prometheus package is a 96 MB server); where an operator has it,
-  // its linter must agree with the parser above.
+  // promtool is not in CI (Debian's prometheus package is a 96 MB server); where an operator has
+  // it, its linter must agree with the parser above.
   if (std::system("command -v promtool >/dev/null 2>&1") == 0) {
     TempDir dir;
     std::string file = dir.write("metrics.txt", r.body);
@@ -294,13 +295,13 @@ std::string initialize_version(const CodaServer& server) {
 TEST(ParseExposition, RejectsWhatTheFormatForbids) {
   // The parser must be able to fail: each of these is invalid.
   for (const std::string& bad : {
-           std::string("x_total 1\n"),                                         // no TYPE
-           std::string("# TYPE x counter\nx{a=\"1\"} 1\nx{a=\"1\"} 2\n"),      // duplicate
-           std::string("# TYPE x counter\nx{a=1} 1\n"),                        // unquoted
-           std::string("# TYPE x counter\nx 1"),                               // no newline
-           std::string("# TYPE x gauge\n# TYPE y gauge\ny 1\nx 2\n"),          // split family
+           std::string("x_total 1\n"),                                     // no TYPE
+           std::string("# TYPE x counter\nx{a=\"1\"} 1\nx{a=\"1\"} 2\n"),  // duplicate
+           std::string("# TYPE x counter\nx{a=1} 1\n"),                    // unquoted
+           std::string("# TYPE x counter\nx 1"),                           // no newline
+           std::string("# TYPE x gauge\n# TYPE y gauge\ny 1\nx 2\n"),      // split family
            std::string("# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_bucket{le=\"+Inf\"} 1\n"
-                       "h_sum 1\nh_count 1\n"),                                // not cumulative
+                       "h_sum 1\nh_count 1\n"),  // not cumulative
        }) {
     ::testing::TestPartResultArray failures;
     {
@@ -325,8 +326,8 @@ TEST(Metrics, ScrapeAfterRealTrafficHasEverySeriesAndTheValuesMoved) {
   auto run = call_tool(server, "coda_run", R"({"prompt":"count\nFIXTURE: lines 2"})", {});
   ASSERT_FALSE(run.structured.isNull()) << run.text;
   const auto task_id = run.structured->getValue<std::string>("task_id");
-  auto done = call_tool(server, "coda_get_result", R"({"task_id":")" + task_id + R"(","wait_s":25})",
-                        {});
+  auto done =
+      call_tool(server, "coda_get_result", R"({"task_id":")" + task_id + R"(","wait_s":25})", {});
   ASSERT_FALSE(done.structured.isNull()) << done.text;
   ASSERT_EQ(done.structured->getValue<std::string>("status"), "completed") << done.text;
   // initialize + coda_run + coda_get_result
@@ -380,10 +381,10 @@ TEST(Metrics, ScrapeAfterRealTrafficHasEverySeriesAndTheValuesMoved) {
   EXPECT_EQ(after.value("coda_task_queue_limit"), 40);
   EXPECT_EQ(after.value("coda_task_running_limit"), 5);
   EXPECT_EQ(after.types.at("coda_agent_runs_total"), "counter");
-  EXPECT_EQ(before.value("coda_agent_runs_total", {{"backend", "fixture"}, {"outcome", "completed"}}),
-            0);
-  EXPECT_EQ(after.value("coda_agent_runs_total", {{"backend", "fixture"}, {"outcome", "completed"}}),
-            1);
+  EXPECT_EQ(
+      before.value("coda_agent_runs_total", {{"backend", "fixture"}, {"outcome", "completed"}}), 0);
+  EXPECT_EQ(
+      after.value("coda_agent_runs_total", {{"backend", "fixture"}, {"outcome", "completed"}}), 1);
 
   // Plugins: loaded ones 1, the missing one 0; the components they registered.
   EXPECT_EQ(after.value("coda_plugin_loaded", {{"plugin", "transport-mcp-http"}}), 1);
@@ -425,7 +426,8 @@ constexpr const char* kBobToken = "bob-user-token-0123456789abcdef";
 
 CodaServer::Options bearer_host(const std::string& metrics_mode) {
   std::string yaml = "server: {metrics: " + metrics_mode + "}\n" + R"(plugins:
-  search_paths: [")" + std::string(CODA_PLUGIN_DIR) + R"("]
+  search_paths: [")" +
+                     std::string(CODA_PLUGIN_DIR) + R"("]
   load: [transport-mcp-http]
 transports:
   mcp-http: {component: dev.coda.transport.mcp-http, path: /mcp}

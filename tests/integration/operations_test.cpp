@@ -1,14 +1,14 @@
 // The backup and restore procedure of docs/operations.md, exactly as documented: the sqlite3
 // commands `.backup` and `VACUUM INTO` against the store of a running `coda serve` with a finished
-// task, the copy checked and restored into a fresh data directory, where `coda tasks` finds the task.
+// task, the copy checked and restored into a fresh data directory, where `coda tasks` finds the
+// task.
+#include <Poco/JSON/Parser.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <string>
-
-#include <Poco/JSON/Parser.h>
 
 #include "tests/integration/security_support.hpp"
 #include "tests/support/coda_server.hpp"
@@ -33,8 +33,8 @@ std::pair<int, std::string> shell(const std::string& command) {
 
 std::string host_config() {
   return R"(plugins:
-  search_paths: [")" + std::string(CODA_PLUGIN_DIR) + R"(", ")" +
-         std::string(CODA_FIXTURE_PLUGIN_DIR) + R"("]
+  search_paths: [")" +
+         std::string(CODA_PLUGIN_DIR) + R"(", ")" + std::string(CODA_FIXTURE_PLUGIN_DIR) + R"("]
   load: [{name: transport-mcp-http, required: true}, {name: agent-fixture, required: true}]
 transports:
   mcp-http: {component: dev.coda.transport.mcp-http, path: /mcp}
@@ -52,8 +52,8 @@ TEST(Operations, OnlineBackupsOfARunningHostRestoreIntoANewDataDir) {
   auto run = call_tool(server, "coda_run", R"({"prompt":"back me up\nFIXTURE: lines 1"})", {});
   ASSERT_FALSE(run.structured.isNull()) << run.text;
   const auto task_id = run.structured->getValue<std::string>("task_id");
-  auto done = call_tool(server, "coda_get_result", R"({"task_id":")" + task_id + R"(","wait_s":25})",
-                        {});
+  auto done =
+      call_tool(server, "coda_get_result", R"({"task_id":")" + task_id + R"(","wait_s":25})", {});
   ASSERT_FALSE(done.structured.isNull()) << done.text;
   ASSERT_EQ(done.structured->getValue<std::string>("status"), "completed");
 

@@ -26,11 +26,13 @@ TEST(RequestMetrics, CountsEveryRequestAndTimesAllButWebSockets) {
   metrics::TextWriter out;
   metrics.write(out);
   const std::string& text = out.text();
-  EXPECT_NE(text.find("coda_http_requests_total{method=\"POST\",route=\"/mcp\",status=\"200\"} 2\n"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find("coda_http_requests_total{method=\"POST\",route=\"/mcp\",status=\"200\"} 2\n"),
+      std::string::npos)
       << text;
-  EXPECT_NE(text.find("coda_http_requests_total{method=\"other\",route=\"/mcp\",status=\"405\"} 1\n"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find("coda_http_requests_total{method=\"other\",route=\"/mcp\",status=\"405\"} 1\n"),
+      std::string::npos)
       << text;
   EXPECT_NE(text.find("coda_http_requests_total{method=\"GET\",route=\"/ui\",status=\"101\"} 1\n"),
             std::string::npos)

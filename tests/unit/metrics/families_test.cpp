@@ -83,15 +83,16 @@ TEST(HistogramFamily, BucketsAreCumulativeAndBoundsInclusive) {
   if (std::strtod(expected_sum, nullptr) != ((0.05 + 0.1) + 5.0) + 100.0) {
     std::snprintf(expected_sum, sizeof expected_sum, "%.17g", ((0.05 + 0.1) + 5.0) + 100.0);
   }
-  EXPECT_EQ(out.text(),
-            std::string("# HELP t_seconds help\n")+
-            "# TYPE t_seconds histogram\n"
-            "t_seconds_bucket{route=\"/mcp\",le=\"0.1\"} 2\n"
-            "t_seconds_bucket{route=\"/mcp\",le=\"1\"} 2\n"
-            "t_seconds_bucket{route=\"/mcp\",le=\"10\"} 3\n"
-            "t_seconds_bucket{route=\"/mcp\",le=\"+Inf\"} 4\n"
-            "t_seconds_sum{route=\"/mcp\"} " + expected_sum + "\n"
-            "t_seconds_count{route=\"/mcp\"} 4\n");
+  EXPECT_EQ(out.text(), std::string("# HELP t_seconds help\n") +
+                            "# TYPE t_seconds histogram\n"
+                            "t_seconds_bucket{route=\"/mcp\",le=\"0.1\"} 2\n"
+                            "t_seconds_bucket{route=\"/mcp\",le=\"1\"} 2\n"
+                            "t_seconds_bucket{route=\"/mcp\",le=\"10\"} 3\n"
+                            "t_seconds_bucket{route=\"/mcp\",le=\"+Inf\"} 4\n"
+                            "t_seconds_sum{route=\"/mcp\"} " +
+                            expected_sum +
+                            "\n"
+                            "t_seconds_count{route=\"/mcp\"} 4\n");
 }
 
 TEST(HistogramFamily, BoundsMustIncrease) {
@@ -108,8 +109,7 @@ TEST(TextWriter, ValuesAreIntegersOrDoublesThatReadBackExactly) {
   out.sample("g", {{"a", "1"}}, static_cast<uint64_t>(42));
   out.sample("g", {{"a", "2"}}, 0.25);
   out.sample("g", {}, std::numeric_limits<double>::infinity());
-  EXPECT_EQ(out.text(),
-            "# HELP g help\n# TYPE g gauge\ng{a=\"1\"} 42\ng{a=\"2\"} 0.25\ng +Inf\n");
+  EXPECT_EQ(out.text(), "# HELP g help\n# TYPE g gauge\ng{a=\"1\"} 42\ng{a=\"2\"} 0.25\ng +Inf\n");
 }
 
 }  // namespace
