@@ -159,7 +159,6 @@ constexpr const char* kAliceToken = "alice-log-token-0123456789abcdef";
 
 TEST(Logging, AccessLinesNameTheSubjectAndNeverTheToken) {
   std::string yaml =
-      "server: {log_format: json}\n"
       "plugins:\n  search_paths: [\"" +
       std::string(CODA_PLUGIN_DIR) + "\"]\n" + R"(  load: [transport-mcp-http]
 transports:
@@ -170,6 +169,7 @@ auth:
     - {env: CODA_TEST_ALICE_TOKEN, subject: alice}
 )";
   CodaServer::Options options = config_options(yaml);
+  options.args.insert(options.args.end(), {"--log-format", "json"});  // the flag, not the config
   options.env = {{"CODA_TEST_ALICE_TOKEN", kAliceToken}};
   CodaServer server(options);
   const std::string list = R"({"jsonrpc":"2.0","id":1,"method":"tools/list"})";

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
@@ -33,6 +35,46 @@ TEST(CounterFamily, ConcurrentAddsFromManyThreadsAreAllCounted) {
   for (auto& t : threads) t.join();
   for (const auto& status : statuses) EXPECT_EQ(family.value({"GET", status}), 8u * 1000u);
   EXPECT_EQ(family.value({"POST", "200"}), 0u);
+}
+
+TEST(CounterFamily, RenderingWhileThreadsAddNewSeriesSeesOnlyCompleteOnes) {
+  CounterFamily counters("t_total", "help", {"k"}, 512);
+  HistogramFamily latencies("t_seconds", "help", {"k"}, HistogramFamily::latency_bounds(), 512);
+  std::atomic<bool> done{false};
+  std::atomic<bool> reading{false};
+  std::thread reader([&] {
+    do {
+      reading = true;  // the writers wait for this: renders overlap their inserts
+      TextWriter out;
+      counters.write(out);
+      latencies.write(out);
+      for (std::size_t pos = 0; (pos = out.text().find("{k=\"", pos)) != std::string::npos; ++pos) {
+        // Every rendered label value is a whole "T-I" key, never a half-written one.
+        auto end = out.text().find('"', pos + 4);
+        ASSERT_NE(end, std::string::npos);
+        std::string value = out.text().substr(pos + 4, end - pos - 4);
+        auto dash = value.find('-');
+        ASSERT_TRUE(dash != std::string::npos && dash > 0 && dash + 1 < value.size()) << value;
+      }
+    } while (!done.load());
+  });
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 4; ++t) {
+    writers.emplace_back([&, t] {
+      while (!reading.load()) std::this_thread::yield();
+      for (int i = 0; i < 100; ++i) {
+        std::string key = std::to_string(t) + "-" + std::to_string(i);
+        counters.add({key});
+        latencies.observe({key}, 0.01 * i);
+      }
+    });
+  }
+  for (auto& w : writers) w.join();
+  done = true;
+  reader.join();
+  TextWriter out;
+  counters.write(out);
+  EXPECT_EQ(std::count(out.text().begin(), out.text().end(), '\n'), 2 + 400);
 }
 
 TEST(CounterFamily, LabelValuesAreComparedWholeNotConcatenated) {
