@@ -8,6 +8,7 @@
 #include <Poco/JSON/Parser.h>
 
 #include "core/app/commands.hpp"
+#include "core/app/metrics_endpoint.hpp"
 #include "core/auth/authenticator.hpp"
 #include "core/http/router.hpp"
 #include "core/http/server.hpp"
@@ -134,6 +135,16 @@ void Runtime::start(const std::function<void(const std::string& url)>& on_listen
     throw StartupError(kExitFailure, std::string("tasks: ") + e.what());
   }
   tasks_->register_tools(*engine_, viewer_links(config_));
+  if (config_.server.metrics != "disabled") {
+    metrics_ = std::make_shared<MetricsEndpoint>(
+        config_.server.metrics, *server_, &tasks_->engine().store(), config_.tasks.max_queued,
+        config_.tasks.max_concurrent);
+    tasks_->engine().set_run_finished(
+        [metrics = metrics_](const std::string& backend, tasks::TaskState state) {
+          metrics->run_finished(backend, state);
+        });
+    router_->mount("/metrics", metrics_);
+  }
 
   services_ = std::make_unique<plugins::CoreServices>();
   services_->engine = engine_.get();
@@ -157,6 +168,7 @@ void Runtime::start(const std::function<void(const std::string& url)>& on_listen
   } catch (const plugins::RequiredPluginError& e) {
     throw StartupError(kExitPluginRefused, e.what());
   }
+  if (metrics_) metrics_->set_plugins(registry_->plugins());
   tasks_->start();
 
   server_->set_readiness(http::Readiness::kReady);

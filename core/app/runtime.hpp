@@ -34,6 +34,8 @@ class ComponentHost;
 
 namespace coda::app {
 
+class MetricsEndpoint;
+
 // The host could not start. what() is the one-line reason; exit_code() the process exit code
 // (commands.hpp).
 class StartupError : public std::runtime_error {
@@ -49,8 +51,9 @@ class StartupError : public std::runtime_error {
 // The running host: owns every core service and the plugins, and starts and stops them in order.
 //
 // Start (start()): authenticator -> listener bound and accepting (readyz 503) -> on_listening(url) ->
-// MCP engine, process service, task service -> plugins loaded and initialised -> component instances
-// created -> transports started -> task service started -> readyz 200.
+// MCP engine, process service, task service, /metrics (unless server.metrics is disabled) -> plugins
+// loaded and initialised -> component instances created -> transports started -> task service
+// started -> readyz 200.
 // Shutdown (shutdown()): readyz 503 -> transports stop -> in-flight requests finish -> task service
 // stops -> components destroyed -> plugins deinit -> libraries unloaded.
 //
@@ -91,6 +94,7 @@ class Runtime {
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<http::Router> router_;
   std::unique_ptr<http::HttpServer> server_;
+  std::shared_ptr<MetricsEndpoint> metrics_;  // outlives the task service, which reports to it
   std::unique_ptr<mcp::Engine> engine_;
   std::unique_ptr<process::ProcessService> processes_;
   std::unique_ptr<tasks::TaskService> tasks_;

@@ -18,6 +18,7 @@ struct ServeOptions {
   std::string listen;
   std::string data_dir;
   std::string log_level;
+  std::string log_format;
   bool stdio = false;
 };
 
@@ -32,6 +33,7 @@ int run_serve(const ServeOptions& options) {
     if (options.stdio) apply_stdio_mode(config, !options.listen.empty());
     if (!options.data_dir.empty()) config.server.data_dir = options.data_dir;
     if (!options.log_level.empty()) config.server.log_level = options.log_level;
+    if (!options.log_format.empty()) config.server.log_format = options.log_format;
     log::Options log_options;
     log_options.level = config.server.log_level;
     log_options.format = config.server.log_format;
@@ -89,6 +91,9 @@ void register_serve_command(CLI::App& app) {
                   "Directory for the task database and workspaces, overriding server.data_dir");
   cmd->add_option("--log-level", options->log_level,
                   "debug, info, warning or error, overriding server.log_level");
+  cmd->add_option("--log-format", options->log_format,
+                  "text or json (one JSON object per line), overriding server.log_format")
+      ->check(CLI::IsMember({"text", "json"}));
   cmd->add_flag("--stdio", options->stdio,
                 "Speak MCP on stdin/stdout (for a local client that starts coda); the URL line and "
                 "logs go to stderr");

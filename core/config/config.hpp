@@ -65,6 +65,8 @@ struct ServerConfig {
   std::string log_level = "info";         // debug | info | warning | error
   std::string log_format = "text";        // text | json
   std::string log_file;                   // empty: stderr
+  bool access_log = true;                 // one info line per HTTP request (logger coda.access)
+  std::string metrics = "admin";          // who may read /metrics: admin | authenticated | public | disabled
   HttpLimits limits;
   TlsConfig tls;
 };

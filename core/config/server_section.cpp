@@ -76,6 +76,9 @@ void parse_server_section(Reader& section, ServerConfig& server) {
       section.get_choice("log_level", server.log_level, {"debug", "info", "warning", "error"});
   server.log_format = section.get_choice("log_format", server.log_format, {"text", "json"});
   server.log_file = section.get_path("log_file", server.log_file);
+  server.access_log = section.get_bool("access_log", server.access_log);
+  server.metrics = section.get_choice("metrics", server.metrics,
+                                      {"admin", "authenticated", "public", "disabled"});
   parse_limits(section.child("limits"), server.limits);
   parse_tls(section.child("tls"), server.tls);
 }

@@ -25,14 +25,29 @@
 #include "core/auth/authenticator.hpp"
 #include "core/http/connection_tracker.hpp"
 #include "core/http/exchange.hpp"
+#include "core/http/request_metrics.hpp"
 #include "core/http/router.hpp"
 #include "core/log/logging.hpp"
+#include "core/metrics/text_writer.hpp"
 #include "core/util/random.hpp"
 
 namespace coda::http {
 
 using Poco::Net::HTTPServerRequest;
 using Poco::Net::HTTPServerResponse;
+
+namespace {
+
+// What the listener learns about one request for its metrics and access log line.
+struct RequestRecord {
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::string request_id;
+  std::string path;     // without the query: a query may carry secrets
+  std::string route;    // the label: mounted prefix, built-in path, or "" (looked up at the end)
+  std::string subject;  // the authenticated caller; "" before or without authentication
+};
+
+}  // namespace
 
 struct HttpServer::Impl {
   HttpServer& owner;
@@ -44,18 +59,27 @@ struct HttpServer::Impl {
   Poco::Net::ServerSocket socket;
   Poco::Net::HTTPServerParams::Ptr params;
   std::unique_ptr<Poco::Net::TCPServer> tcp;
+  RequestMetrics metrics;
+  bool metrics_public = false;  // server.metrics: public (no authentication on /metrics)
+  bool access_log = true;
   bool started = false;
   bool stopped = false;
 
-  Impl(HttpServer& o, const config::HttpLimits& l, Router& r, auth::Authenticator* a)
+  Impl(HttpServer& o, const config::ServerConfig& c, Router& r, auth::Authenticator* a)
       : owner(o),
-        limits(l),
+        limits(c.limits),
         router(r),
         authenticator(a),
-        tracker(std::chrono::seconds(l.idle_timeout_s), std::chrono::seconds(l.request_timeout_s)),
-        pool("coda-http", 2, std::max(2, l.threads), 60) {}
+        tracker(std::chrono::seconds(c.limits.idle_timeout_s),
+                std::chrono::seconds(c.limits.request_timeout_s)),
+        pool("coda-http", 2, std::max(2, c.limits.threads), 60),
+        metrics_public(c.metrics == "public"),
+        access_log(c.access_log) {}
 
-  void serve(HTTPServerRequest& request, HTTPServerResponse& response);
+  void serve(HTTPServerRequest& request, HTTPServerResponse& response, RequestRecord& record);
+  // Counts the finished request and writes its access log line.
+  void account(const HTTPServerRequest& request, const HTTPServerResponse& response,
+               RequestRecord& record);
   WebSocketSession::Limits ws_limits() const {
     WebSocketSession::Limits out;
     out.max_message_bytes = limits.max_body_bytes;
@@ -126,8 +150,13 @@ class RequestHandler : public Poco::Net::HTTPRequestHandler {
       ~Done() { t_request_in_handler = false; }
     } done;
     impl_.tracker.set_phase(ConnectionTracker::Phase::kBody);
+    RequestRecord record;
+    std::string id = request.get("X-Request-Id", "");
+    record.request_id = acceptable_request_id(id) ? id : util::random_hex(16);
+    response.set("X-Request-Id", record.request_id);
+    log::RequestScope scope(record.request_id);  // every line logged while handling it
     try {
-      impl_.serve(request, response);
+      impl_.serve(request, response, record);
     } catch (const Poco::Exception& e) {
       log::get("http").debug("request failed: " + e.displayText());
       response.setKeepAlive(false);
@@ -140,6 +169,11 @@ class RequestHandler : public Poco::Net::HTTPRequestHandler {
       }
     }
     if (impl_.tracker.draining()) response.setKeepAlive(false);
+    try {
+      impl_.account(request, response, record);
+    } catch (const std::exception& e) {
+      log::get("http").error(std::string("accounting the request failed: ") + e.what());
+    }
     impl_.tracker.set_phase(ConnectionTracker::Phase::kFinishing);
   }
 
@@ -241,9 +275,40 @@ class ConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
 
 }  // namespace
 
-void HttpServer::Impl::serve(HTTPServerRequest& request, HTTPServerResponse& response) {
+void HttpServer::Impl::account(const HTTPServerRequest& request,
+                               const HTTPServerResponse& response, RequestRecord& record) {
+  if (record.route.empty() && !record.path.empty()) {
+    // Refused before routing (authentication, limits) or no route: the prefix it was meant for.
+    RouteMatch match = router.find(record.path);
+    record.route = match ? match.prefix() : "none";
+  }
+  if (record.route.empty()) record.route = "none";
+  auto elapsed = std::chrono::steady_clock::now() - record.started;
+  int status = static_cast<int>(response.getStatus());
+  metrics.record(request.getMethod(), record.route, status, elapsed);
+  auto& logger = log::get("access");
+  if (access_log && logger.information()) {
+    double ms = std::chrono::duration<double, std::milli>(elapsed).count();
+    char took[32];
+    std::snprintf(took, sizeof took, "%.3f", ms);
+    log::Fields fields;
+    fields.add("method", request.getMethod())
+        .add("path", record.path)
+        .add("status", status)
+        .add("duration_ms", ms)
+        .add("route", record.route)
+        .add("subject", record.subject)
+        .add("remote_addr", request.clientAddress().toString());
+    log::write(logger, Poco::Message::PRIO_INFORMATION,
+               request.getMethod() + " " + record.path + " " + std::to_string(status) + " " + took +
+                   " ms",
+               fields);
+  }
+}
+
+void HttpServer::Impl::serve(HTTPServerRequest& request, HTTPServerResponse& response,
+                             RequestRecord& record) {
   auto& logger = log::get("http");
-  auto started_at = std::chrono::steady_clock::now();
   if (request.getVersion() != Poco::Net::HTTPMessage::HTTP_1_0 &&
       request.getVersion() != Poco::Net::HTTPMessage::HTTP_1_1) {
     response.setVersion(Poco::Net::HTTPMessage::HTTP_1_1);
@@ -254,10 +319,7 @@ void HttpServer::Impl::serve(HTTPServerRequest& request, HTTPServerResponse& res
   RequestInfo info;
   info.method = request.getMethod();
   info.remote_addr = request.clientAddress().toString();
-
-  std::string id = request.get("X-Request-Id", "");
-  info.request_id = acceptable_request_id(id) ? id : util::random_hex(16);
-  response.set("X-Request-Id", info.request_id);
+  info.request_id = record.request_id;
   info.base_url = base_url_of(request, owner.url(), owner.tls_);
 
   if (response.getStatus() == Poco::Net::HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE) {
@@ -302,8 +364,10 @@ void HttpServer::Impl::serve(HTTPServerRequest& request, HTTPServerResponse& res
     info.has_query = true;
     info.query = target.substr(question + 1);
   }
+  record.path = info.path;
 
   // Built-in health endpoints: never authenticated, never routed to a plugin.
+  if (info.path == "/healthz" || info.path == "/readyz") record.route = info.path;
   if (info.path == "/healthz") {
     send_status_json(response, 200, "{\"status\":\"ok\"}\n");
     return;
@@ -321,7 +385,11 @@ void HttpServer::Impl::serve(HTTPServerRequest& request, HTTPServerResponse& res
   }
 
   if (authenticator == nullptr) {
-    info.identity_json = auth::Identity::local_user().to_json_text();
+    auto local = auth::Identity::local_user();
+    record.subject = local.subject;
+    info.identity_json = local.to_json_text();
+  } else if (metrics_public && info.path == "/metrics") {
+    info.identity_json = auth::Identity{}.to_json_text();  // server.metrics: public
   } else {
     auth::RequestView view;
     view.method = info.method;
@@ -352,9 +420,10 @@ void HttpServer::Impl::serve(HTTPServerRequest& request, HTTPServerResponse& res
         send_json_error(response, result.status, result.message);
         logger.information("refused " + info.method + " " + info.path + " from " +
                            info.remote_addr + ": " + std::to_string(result.status) + " " +
-                           result.message + " (request " + info.request_id + ")");
+                           result.message);
         return;
       }
+      record.subject = result.identity->subject;
       info.identity_json = result.identity->to_json_text();
     }
   }
@@ -388,32 +457,25 @@ void HttpServer::Impl::serve(HTTPServerRequest& request, HTTPServerResponse& res
 
   RouteMatch route = router.find(info.path);
   if (!route) {
+    record.route = "none";
     send_json_error(response, 404, "no route for " + info.path);
     return;
   }
+  record.route = route.prefix();
   std::string method = info.method;
   std::string path = info.path;
-  std::string request_id = info.request_id;
   Exchange exchange(request, response, std::move(info), ws_limits());
   try {
     route.handler().handle(exchange);
   } catch (const std::exception& e) {
-    logger.error("route " + route.prefix() + " failed on " + method + " " + path + ": " + e.what() +
-                 " (request " + request_id + ")");
+    logger.error("route " + route.prefix() + " failed on " + method + " " + path + ": " + e.what());
     exchange.send_error(500, "internal error");
   } catch (...) {
     logger.error("route " + route.prefix() + " failed on " + method + " " + path +
-                 ": unknown exception (request " + request_id + ")");
+                 ": unknown exception");
     exchange.send_error(500, "internal error");
   }
   exchange.finish();
-  if (logger.debug()) {
-    auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                  std::chrono::steady_clock::now() - started_at)
-                  .count();
-    logger.debug(method + " " + path + " " + std::to_string(static_cast<int>(response.getStatus())) +
-                 " " + std::to_string(us) + "us (request " + request_id + ")");
-  }
 }
 
 HttpServer::HttpServer(const config::ServerConfig& config, Router& router,
@@ -423,7 +485,7 @@ HttpServer::HttpServer(const config::ServerConfig& config, Router& router,
   } catch (const std::invalid_argument& e) {
     throw ListenError(e.what());
   }
-  impl_ = std::make_unique<Impl>(*this, config.limits, router, authenticator);
+  impl_ = std::make_unique<Impl>(*this, config, router, authenticator);
   if (config.tls.enabled) {
     // TLS 1.2 or newer with the admin's certificate chain and key (PEM files).
     try {
@@ -471,6 +533,14 @@ void HttpServer::start() {
   if (impl_->started) return;
   impl_->started = true;
   impl_->tcp->start();
+}
+
+void HttpServer::write_metrics(metrics::TextWriter& out) const {
+  impl_->metrics.write(out);
+  out.family("coda_http_open_connections", "gauge",
+             "Connections the listener holds now (keep-alive, streams and WebSockets included).");
+  out.sample("coda_http_open_connections", {},
+             static_cast<uint64_t>(impl_->tracker.count()));
 }
 
 std::string HttpServer::url() const {

@@ -14,6 +14,10 @@ namespace coda::auth {
 class Authenticator;
 }
 
+namespace coda::metrics {
+class TextWriter;
+}
+
 namespace coda::http {
 
 class Router;
@@ -33,7 +37,9 @@ enum class Readiness { kStarting, kReady, kDraining };
 // well-formed, else generated; echoed on the response), the built-in /healthz and /readyz,
 // authentication (except public paths), the body (413 past the limit; read within the request
 // timeout), then the longest-prefix route of the Router (404 when none). A slow client cannot hold a
-// worker: see ConnectionTracker.
+// worker: see ConnectionTracker. With server.metrics "public", /metrics skips authentication. Every
+// request is counted (RequestMetrics) and, with server.access_log, logged on logger coda.access; lines
+// logged while a request is handled carry its request id (log::RequestScope).
 //
 // Thread-safe. The Router and the Authenticator must outlive the server.
 class HttpServer {
@@ -50,6 +56,9 @@ class HttpServer {
   // The bound address (with the real port when 0 was asked for) and the URL clients use.
   const util::ListenAddress& address() const { return address_; }
   std::string url() const;
+
+  // The listener's metrics: requests by method, route and status, latencies, open connections.
+  void write_metrics(metrics::TextWriter& out) const;
 
   void set_readiness(Readiness readiness) { readiness_.store(readiness); }
   Readiness readiness() const { return readiness_.load(); }

@@ -8,12 +8,21 @@
 #include <Poco/SimpleFileChannel.h>
 #include <Poco/UTF8String.h>
 
+#include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <stdexcept>
 
 namespace coda::log {
 namespace {
+
+// The request a thread is handling (RequestScope): per-thread context, not shared state.
+thread_local std::string t_request_id;
+
+// Message parameters that carry Fields from write() to the formatter.
+const std::string kJsonFieldsParam = "coda.fields.json";
+const std::string kTextFieldsParam = "coda.fields.text";
 
 const char* level_name(Poco::Message::Priority priority) {
   switch (priority) {
@@ -39,6 +48,13 @@ const char* level_name(Poco::Message::Priority priority) {
 
 std::string json_string(const std::string& text) {
   return "\"" + Poco::UTF8::escape(text, true) + "\"";
+}
+
+// Text values with spaces or quotes are quoted, so "key=value" pairs stay parsable.
+std::string text_value(std::string_view value) {
+  bool plain = !value.empty() && value.find_first_of(" \"=\\\r\n\t") == std::string_view::npos;
+  if (plain) return std::string(value);
+  return json_string(std::string(value));
 }
 
 // Text lines stay one line: control characters are escaped the way JSON does.
@@ -74,15 +90,21 @@ int parse_level(std::string_view level) {
 
 void LineFormatter::format(const Poco::Message& message, std::string& text) {
   std::string time = Poco::DateTimeFormatter::format(message.getTime(), "%Y-%m-%dT%H:%M:%S.%iZ");
+  const std::string& request_id = t_request_id;
   if (format_ == Format::kJson) {
     text = "{\"time\":\"" + time + "\",\"level\":\"" + level_name(message.getPriority()) +
            "\",\"logger\":" + json_string(message.getSource()) +
-           ",\"message\":" + json_string(message.getText()) + "}";
+           ",\"message\":" + json_string(message.getText());
+    if (!request_id.empty()) text += ",\"request_id\":" + json_string(request_id);
+    if (message.has(kJsonFieldsParam)) text += message.get(kJsonFieldsParam);
+    text += "}";
     return;
   }
   std::string level = level_name(message.getPriority());
   level.resize(8, ' ');
   text = time + " " + level + message.getSource() + ": " + one_line(message.getText());
+  if (message.has(kTextFieldsParam)) text += message.get(kTextFieldsParam);
+  if (!request_id.empty()) text += " request_id=" + request_id;
 }
 
 void configure(const Options& options) {
@@ -127,6 +149,47 @@ void log_abi_level(Poco::Logger& logger, int level, const std::string& message) 
   } catch (...) {
     // Logging never fails its caller.
   }
+}
+
+RequestScope::RequestScope(std::string request_id) : previous_(std::move(t_request_id)) {
+  t_request_id = std::move(request_id);
+}
+
+RequestScope::~RequestScope() { t_request_id = std::move(previous_); }
+
+const std::string& current_request_id() { return t_request_id; }
+
+Fields& Fields::add(std::string_view key, std::string_view value) {
+  json_ += "," + json_string(std::string(key)) + ":" + json_string(std::string(value));
+  text_ += " " + std::string(key) + "=" + text_value(value);
+  return *this;
+}
+
+Fields& Fields::add(std::string_view key, int64_t value) {
+  json_ += "," + json_string(std::string(key)) + ":" + std::to_string(value);
+  text_ += " " + std::string(key) + "=" + std::to_string(value);
+  return *this;
+}
+
+Fields& Fields::add(std::string_view key, double value) {
+  char buffer[32];
+  if (std::isfinite(value)) {
+    std::snprintf(buffer, sizeof buffer, "%.3f", value);
+  } else {
+    std::snprintf(buffer, sizeof buffer, "null");
+  }
+  json_ += "," + json_string(std::string(key)) + ":" + buffer;
+  text_ += " " + std::string(key) + "=" + buffer;
+  return *this;
+}
+
+void write(Poco::Logger& logger, Poco::Message::Priority priority, const std::string& text,
+           const Fields& fields) {
+  if (!logger.is(priority)) return;
+  Poco::Message message(logger.name(), text, priority);
+  message.set(kJsonFieldsParam, fields.json());
+  message.set(kTextFieldsParam, fields.text());
+  logger.log(message);
 }
 
 }  // namespace coda::log

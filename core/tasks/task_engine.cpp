@@ -440,7 +440,7 @@ void TaskEngine::stop() {
     outcome.state = TaskState::kInterrupted;
     outcome.finished_ms = now_ms();
     outcome.errors_json = R"(["the host stopped while the agent ran"])";
-    finalize(run->task_id, outcome);
+    finalize(run->task_id, backend_name(*run), outcome);
   }
   if (processes_ != nullptr && started_) processes_->set_observer(nullptr);
 }
@@ -557,6 +557,7 @@ void TaskEngine::launch(Task task) {
     outcome.errors_json = to_json_text(errors_ptr);
     outcome.summary = error;
     store_->finish(task.id, outcome);
+    if (run_finished_) run_finished_("", outcome.state);
     notify_changed();
     wake_scheduler();
   };
@@ -743,11 +744,12 @@ void TaskEngine::check_deadlines() {
     Poco::JSON::Array::Ptr files = new Poco::JSON::Array;
     for (const auto& path : after.changed_since(run->before)) files->add(path);
     outcome.files_changed_json = to_json_text(files);
-    finalize(run->task_id, outcome);
+    finalize(run->task_id, backend_name(*run), outcome);
   }
 }
 
-void TaskEngine::finalize(const std::string& task_id, const TaskOutcome& outcome) {
+void TaskEngine::finalize(const std::string& task_id, const std::string& backend,
+                          const TaskOutcome& outcome) {
   bool stopping;
   {
     std::lock_guard lock(mutex_);
@@ -758,9 +760,17 @@ void TaskEngine::finalize(const std::string& task_id, const TaskOutcome& outcome
   } else {
     store_->finish(task_id, outcome);
   }
+  if (run_finished_) run_finished_(backend, outcome.state);
   notify_changed();
   wake_scheduler();
 }
+
+std::string TaskEngine::backend_name(const Run& run) const {
+  std::lock_guard lock(mutex_);
+  return run.backend ? run.backend->name() : "";
+}
+
+void TaskEngine::set_run_finished(RunFinished callback) { run_finished_ = std::move(callback); }
 
 void TaskEngine::on_event(uint64_t handle, int kind, std::string_view data) {
   std::string task_id;
@@ -854,7 +864,7 @@ void TaskEngine::on_finished(uint64_t handle, std::string_view result_json) {
     for (const auto& path : after.changed_since(run->before)) files->add(path);
     outcome.files_changed_json = to_json_text(files);
     if (processes_ != nullptr) processes_->terminate_task(handle);  // no stragglers
-    finalize(run->task_id, outcome);
+    finalize(run->task_id, backend_name(*run), outcome);
   } catch (const std::exception& e) {
     logger().error("task " + run->task_id + ": recording the result failed: " + e.what());
     notify_changed();

@@ -80,6 +80,11 @@ class TaskEngine : public std::enable_shared_from_this<TaskEngine>, public proce
   ~TaskEngine() override;
 
   void add_backend(std::shared_ptr<AgentBackend> backend);
+  // Called once for every run this host ends (after its final state is stored): the backend that ran
+  // it ("" when none could start it) and the final state (interrupted also when the task is
+  // requeued). Set before start(); it runs on the thread that ended the run and must not block.
+  using RunFinished = std::function<void(const std::string& backend, TaskState state)>;
+  void set_run_finished(RunFinished callback);
   // See TaskService::start / stop.
   void start();
   void stop();
@@ -127,7 +132,8 @@ class TaskEngine : public std::enable_shared_from_this<TaskEngine>, public proce
   void stop_run(const std::shared_ptr<Run>& run, TaskState why);
   // Ends a run that was still registered: its outcome goes to the store (or, for an interrupted
   // task at shutdown with on_restart: requeue, the task is queued again).
-  void finalize(const std::string& task_id, const TaskOutcome& outcome);
+  void finalize(const std::string& task_id, const std::string& backend, const TaskOutcome& outcome);
+  std::string backend_name(const Run& run) const;
   void check_deadlines();
   void recover();
   void notify_changed();
@@ -148,6 +154,7 @@ class TaskEngine : public std::enable_shared_from_this<TaskEngine>, public proce
   std::condition_variable changed_;  // waiters: some task changed state
   uint64_t generation_ = 0;          // bumped on every state change
   std::vector<std::shared_ptr<AgentBackend>> backends_;
+  RunFinished run_finished_;  // set before start(), then read-only
   std::map<uint64_t, std::shared_ptr<Run>> runs_;  // by handle
   std::map<std::string, uint64_t> handles_;        // task id → handle
   std::map<uint64_t, std::string> process_tasks_;  // process id → task id (recorded groups)

@@ -5,6 +5,11 @@
 #include <Poco/JSON/Parser.h>
 
 #include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include <Poco/AutoPtr.h>
+#include <Poco/Channel.h>
 
 namespace coda::log {
 namespace {
@@ -59,6 +64,65 @@ TEST(Configure, SetsTheLevelOfExistingLoggers) {
   options.level = "debug";
   configure(options);
   EXPECT_TRUE(existing.debug());
+}
+
+}  // namespace
+}  // namespace coda::log
+
+namespace coda::log {
+namespace {
+
+TEST(RequestScope, LinesCarryTheInnermostRequestIdAndScopesRestore) {
+  LineFormatter json(Format::kJson);
+  LineFormatter text(Format::kText);
+  std::string line;
+  EXPECT_EQ(current_request_id(), "");
+  {
+    RequestScope outer("req-outer");
+    {
+      RequestScope inner("req-inner");
+      json.format(message("m", Poco::Message::PRIO_INFORMATION), line);
+      auto obj = Poco::JSON::Parser().parse(line).extract<Poco::JSON::Object::Ptr>();
+      EXPECT_EQ(obj->getValue<std::string>("request_id"), "req-inner");
+      text.format(message("m", Poco::Message::PRIO_INFORMATION), line);
+      EXPECT_NE(line.find(" request_id=req-inner"), std::string::npos) << line;
+    }
+    EXPECT_EQ(current_request_id(), "req-outer");
+    std::thread([] { EXPECT_EQ(current_request_id(), "") << "per thread"; }).join();
+  }
+  EXPECT_EQ(current_request_id(), "");
+  json.format(message("m", Poco::Message::PRIO_INFORMATION), line);
+  EXPECT_EQ(line.find("request_id"), std::string::npos) << line;
+}
+
+TEST(Fields, JsonMembersKeepTheirTypesAndTextIsKeyValue) {
+  Fields fields;
+  fields.add("path", "/mcp").add("status", 200).add("duration_ms", 1.5).add("subject", "a b\"c");
+  EXPECT_EQ(fields.json(),
+            ",\"path\":\"\\/mcp\",\"status\":200,\"duration_ms\":1.500,\"subject\":\"a b\\\"c\"");
+  EXPECT_EQ(fields.text(), " path=/mcp status=200 duration_ms=1.500 subject=\"a b\\\"c\"");
+}
+
+TEST(Fields, WriteFormatsThemIntoTheLine) {
+  struct Capture : Poco::Channel {
+    std::vector<Poco::Message> messages;
+    void log(const Poco::Message& m) override { messages.push_back(m); }
+  };
+  Poco::AutoPtr<Capture> capture = new Capture;
+  Poco::Logger& logger = Poco::Logger::get("coda.test.fields");
+  logger.setChannel(capture);
+  logger.setLevel(Poco::Message::PRIO_INFORMATION);
+  write(logger, Poco::Message::PRIO_DEBUG, "hidden", Fields().add("k", 1));
+  ASSERT_TRUE(capture->messages.empty()) << "below the level: nothing";
+  write(logger, Poco::Message::PRIO_INFORMATION, "GET / 200", Fields().add("status", 200));
+  ASSERT_EQ(capture->messages.size(), 1u);
+  std::string line;
+  LineFormatter(Format::kJson).format(capture->messages[0], line);
+  auto obj = Poco::JSON::Parser().parse(line).extract<Poco::JSON::Object::Ptr>();
+  EXPECT_EQ(obj->getValue<std::string>("message"), "GET / 200");
+  EXPECT_EQ(obj->getValue<int>("status"), 200);
+  LineFormatter(Format::kText).format(capture->messages[0], line);
+  EXPECT_NE(line.find("coda.test.fields: GET / 200 status=200"), std::string::npos) << line;
 }
 
 }  // namespace
