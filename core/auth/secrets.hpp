@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "core/auth/authenticator.hpp"
+#include "core/util/redact.hpp"
 
 // Handling of credentials: digests, comparison that does not leak timing, and redaction so that a
 // token never reaches a log line or an error message. Thread-safe (pure functions).
@@ -21,9 +22,7 @@ bool constant_time_equal(std::string_view a, std::string_view b);
 // whitespace trimmed). nullopt when the header is missing, has another scheme or an empty token.
 std::optional<std::string> bearer_token(const RequestView& request);
 
-// `text` with credentials replaced by "[redacted]": the value after "Bearer " or "Basic ", the values
-// of token-like keys (token=, access_token=, "token":...), and anything shaped like a JWT
-// (three base64url segments starting with "eyJ"). For log lines and error messages.
-std::string redact_secrets(std::string_view text);
+// Redaction lives with the logger's dependencies (core/util): every log line passes through it.
+using util::redact_secrets;
 
 }  // namespace coda::auth

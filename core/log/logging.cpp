@@ -14,6 +14,8 @@
 #include <iostream>
 #include <stdexcept>
 
+#include "core/util/redact.hpp"
+
 namespace coda::log {
 namespace {
 
@@ -94,16 +96,17 @@ void LineFormatter::format(const Poco::Message& message, std::string& text) {
   if (format_ == Format::kJson) {
     text = "{\"time\":\"" + time + "\",\"level\":\"" + level_name(message.getPriority()) +
            "\",\"logger\":" + json_string(message.getSource()) +
-           ",\"message\":" + json_string(message.getText());
+           ",\"message\":" + json_string(util::redact_secrets(message.getText()));
     if (!request_id.empty()) text += ",\"request_id\":" + json_string(request_id);
-    if (message.has(kJsonFieldsParam)) text += message.get(kJsonFieldsParam);
+    if (message.has(kJsonFieldsParam)) text += util::redact_secrets(message.get(kJsonFieldsParam));
     text += "}";
     return;
   }
   std::string level = level_name(message.getPriority());
   level.resize(8, ' ');
-  text = time + " " + level + message.getSource() + ": " + one_line(message.getText());
-  if (message.has(kTextFieldsParam)) text += message.get(kTextFieldsParam);
+  text = time + " " + level + message.getSource() + ": " +
+         one_line(util::redact_secrets(message.getText()));
+  if (message.has(kTextFieldsParam)) text += util::redact_secrets(message.get(kTextFieldsParam));
   if (!request_id.empty()) text += " request_id=" + request_id;
 }
 

@@ -24,7 +24,9 @@ struct Options {
 // Throws std::invalid_argument naming the level and the accepted ones.
 int parse_level(std::string_view level);
 
-// Formats one message per line. Text: "2026-01-01T12:00:00.000Z info    coda.http: message".
+// Formats one message per line, with credentials redacted (util::redact_secrets: bearer and basic
+// credentials, token/secret/password values, JWTs), whoever logged it — the core or a plugin.
+// Text: "2026-01-01T12:00:00.000Z info    coda.http: message".
 // JSON: {"time":"...","level":"info","logger":"coda.http","message":"..."}. Newlines inside a text
 // message are escaped, so one message is always one line. A message logged on a thread inside a
 // RequestScope also carries the request id (JSON "request_id"; text " request_id=ID"), and one

@@ -39,6 +39,41 @@ TEST(LineFormatter, JsonIsOneParsableObject) {
   EXPECT_EQ(obj->getValue<std::string>("time").back(), 'Z');
 }
 
+TEST(LineFormatter, CredentialsAreRedactedInTextJsonAndFields) {
+  const std::string jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl";
+  const std::string text = "calling with Authorization: Bearer tok-123456 and id_token " + jwt;
+  for (auto format : {Format::kText, Format::kJson}) {
+    LineFormatter formatter(format);
+    std::string line;
+    Poco::Message m = message(text, Poco::Message::PRIO_INFORMATION);
+    formatter.format(m, line);
+    EXPECT_EQ(line.find("tok-123456"), std::string::npos) << line;
+    EXPECT_EQ(line.find(jwt), std::string::npos) << line;
+    EXPECT_NE(line.find("Bearer [redacted]"), std::string::npos) << line;
+    EXPECT_NE(line.find("calling with"), std::string::npos) << line;
+  }
+}
+
+TEST(Fields, CredentialsInFieldsAreRedactedWhenFormatted) {
+  struct Capture : Poco::Channel {
+    std::vector<Poco::Message> messages;
+    void log(const Poco::Message& m) override { messages.push_back(m); }
+  };
+  Poco::AutoPtr<Capture> capture = new Capture;
+  Poco::Logger& logger = Poco::Logger::get("coda.test.redact");
+  logger.setChannel(capture);
+  logger.setLevel(Poco::Message::PRIO_INFORMATION);
+  write(logger, Poco::Message::PRIO_INFORMATION, "callback",
+        Fields().add("path", "/cb?access_token=abc987").add("status", 200));
+  ASSERT_EQ(capture->messages.size(), 1u);
+  for (auto format : {Format::kText, Format::kJson}) {
+    std::string line;
+    LineFormatter(format).format(capture->messages[0], line);
+    EXPECT_EQ(line.find("abc987"), std::string::npos) << line;
+    EXPECT_NE(line.find("access_token=[redacted]"), std::string::npos) << line;
+  }
+}
+
 TEST(Levels, KnownNamesMapAndUnknownOnesAreRefused) {
   EXPECT_EQ(parse_level("debug"), Poco::Message::PRIO_DEBUG);
   EXPECT_EQ(parse_level("info"), Poco::Message::PRIO_INFORMATION);
