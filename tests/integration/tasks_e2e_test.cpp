@@ -279,14 +279,16 @@ TEST(TasksE2E, TimeoutKillsTheAgent) {
 TEST(TasksE2E, MaxQueuedAndMaxConcurrentBehaveAsConfigured) {
   auto server = start(tasks_config("  max_concurrent: 1\n  max_queued: 1\n"));
   auto first = run_ok(*server, "FIXTURE: hang");
-  auto second = run_ok(*server, "FIXTURE: lines 1");
-  // Wait for the first to run; the second stays queued (max_concurrent 1).
+  // Wait for the first to run before submitting the second: while the first is still queued, the
+  // queue (max_queued 1) is full and the second would be refused.
   std::string first_status;
   for (int i = 0; i < 100 && first_status != "running"; ++i) {
     first_status = status_of(result(*server, first->getValue<std::string>("task_id")));
     std::this_thread::sleep_for(50ms);
   }
   ASSERT_EQ(first_status, "running");
+  // The second stays queued (max_concurrent 1).
+  auto second = run_ok(*server, "FIXTURE: lines 1");
   std::this_thread::sleep_for(300ms);
   EXPECT_EQ(status_of(result(*server, second->getValue<std::string>("task_id"))), "queued");
   auto third = call_tool(*server, "coda_run", args_json("one too many"), {});
