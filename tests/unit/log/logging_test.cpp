@@ -18,6 +18,12 @@ Poco::Message message(const std::string& text, Poco::Message::Priority priority)
   return Poco::Message("coda.test", text, priority);
 }
 
+// A channel that keeps what it is given, to format it in the test.
+struct Capture : Poco::Channel {
+  std::vector<Poco::Message> messages;
+  void log(const Poco::Message& m) override { messages.push_back(m); }
+};
+
 TEST(LineFormatter, TextIsOneLineWithLevelAndLogger) {
   LineFormatter formatter(Format::kText);
   std::string line;
@@ -55,10 +61,6 @@ TEST(LineFormatter, CredentialsAreRedactedInTextJsonAndFields) {
 }
 
 TEST(Fields, CredentialsInFieldsAreRedactedWhenFormatted) {
-  struct Capture : Poco::Channel {
-    std::vector<Poco::Message> messages;
-    void log(const Poco::Message& m) override { messages.push_back(m); }
-  };
   Poco::AutoPtr<Capture> capture = new Capture;
   Poco::Logger& logger = Poco::Logger::get("coda.test.redact");
   logger.setChannel(capture);
@@ -139,10 +141,6 @@ TEST(Fields, JsonMembersKeepTheirTypesAndTextIsKeyValue) {
 }
 
 TEST(Fields, WriteFormatsThemIntoTheLine) {
-  struct Capture : Poco::Channel {
-    std::vector<Poco::Message> messages;
-    void log(const Poco::Message& m) override { messages.push_back(m); }
-  };
   Poco::AutoPtr<Capture> capture = new Capture;
   Poco::Logger& logger = Poco::Logger::get("coda.test.fields");
   logger.setChannel(capture);
