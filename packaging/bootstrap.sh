@@ -20,8 +20,10 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 jobs="${CODA_JOBS:-$(nproc)}"
 # ccache keys on paths relative to the checkout, so another clone or build tree of the same sources
-# reuses the objects.
+# reuses the objects (without the working directory in the key, which -g would otherwise add: only
+# the debug info's compilation directory then names the first checkout).
 export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$root}"
+export CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
 
 # dpkg-dev: dpkg-shlibdeps for the .deb's Depends; patchelf: the relocatable bundle (cmake/CodaPackaging.cmake).
 build_packages=(build-essential cmake pkg-config git ccache libpoco-dev libboost-dev
