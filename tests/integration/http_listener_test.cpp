@@ -204,9 +204,11 @@ TEST(HttpLimits, ASlowClientCannotHoldAWorker) {
 TEST(HttpShutdown, InFlightRequestsFinishAndReadinessFlips) {
   CodaServer server(config_options(fixture_config()));
   auto slow = std::async(std::launch::async, [&] {
-    return http_request("GET", server.url() + "/fixture/slow?ms=1500");
+    return http_request("GET", server.url() + "/fixture/slow?ms=4000");
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the request is in the handler
+  // The request is in the handler by then, even on a loaded machine under TSan (the drain grace is
+  // 5 s, so the 4 s request still finishes).
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   ASSERT_EQ(::kill(server.pid(), SIGTERM), 0);
   auto response = slow.get();
   EXPECT_EQ(response.status, 200);
