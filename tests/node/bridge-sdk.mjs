@@ -3,9 +3,7 @@
 // with the server stopped, a request fails with a -32000 error that names the failure.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { codaBinary, run, startServe, tempDir, writeFile } from './stdio-support.mjs';
+import { run, startServe, tempDir, withCodaClient, writeFile } from './stdio-support.mjs';
 
 await run('bridge: TypeScript SDK client through coda bridge to coda serve', async () => {
   const dir = tempDir();
@@ -31,36 +29,25 @@ else echo '{"access_token":"${goodToken}","token_type":"Bearer","expiry":"2999-0
   process.env.CODA_BRIDGE_TEST_TOKEN = goodToken;
   const server = await startServe(['--config', config, '--data-dir', `${dir}/data`]);
 
-  const transport = new StdioClientTransport({
-    command: codaBinary,
-    args: ['bridge', '--url', `${server.url}/mcp`, '--token-command', `sh ${tokenScript}`,
-      '--timeout', '10'],
-    env: { ...process.env },
-    stderr: 'pipe',
-  });
-  let stderr = '';
-  transport.stderr?.on('data', (d) => { stderr += d; });
-  const client = new Client({ name: 'coda-bridge-test', version: '1.0.0' });
+  const args = ['bridge', '--url', `${server.url}/mcp`, '--token-command', `sh ${tokenScript}`,
+    '--timeout', '10'];
   try {
-    await client.connect(transport);
-    assert.equal(client.getServerVersion()?.name, 'coda');
-    assert.equal(readFileSync(counter, 'utf8').trim(), '2', 'the rejected token was refreshed once');
-    const { tools } = await client.listTools();
-    assert.ok(Array.isArray(tools));
-    assert.deepEqual(await client.ping(), {});
-    assert.ok(!stderr.includes(goodToken) && !stderr.includes('stale-token'), 'no token in the log');
+    await withCodaClient(args, async (client, stderr) => {
+      assert.equal(client.getServerVersion()?.name, 'coda');
+      assert.equal(readFileSync(counter, 'utf8').trim(), '2', 'the rejected token was refreshed once');
+      const { tools } = await client.listTools();
+      assert.ok(Array.isArray(tools));
+      assert.deepEqual(await client.ping(), {});
+      assert.ok(!stderr().includes(goodToken) && !stderr().includes('stale-token'), 'no token in the log');
 
-    assert.equal(await server.stop(), 0);
-    await assert.rejects(client.ping(), (e) => {
-      assert.equal(e.code, -32000, `expected -32000, got ${e.code}: ${e.message}`);
-      assert.match(e.message, /refused/);
-      return true;
-    });
-  } catch (e) {
-    e.message += `\n--- bridge stderr ---\n${stderr}\n--- coda output ---\n${server.output()}`;
-    throw e;
+      assert.equal(await server.stop(), 0);
+      await assert.rejects(client.ping(), (e) => {
+        assert.equal(e.code, -32000, `expected -32000, got ${e.code}: ${e.message}`);
+        assert.match(e.message, /refused/);
+        return true;
+      });
+    }, () => `\n--- coda serve output ---\n${server.output()}`);
   } finally {
-    await client.close();
     await server.stop();
   }
 });

@@ -2,37 +2,12 @@
 // Desktop, Claude Code or Cursor would, and runs initialize -> tools/list -> ping over stdin/stdout,
 // then a task with a fixture agent.
 import assert from 'node:assert/strict';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { codaBinary, run, step, tempDir, writeFile } from './stdio-support.mjs';
-
-// Spawns `coda serve --stdio ARGS` under the SDK's StdioClientTransport, connects a Client, runs
-// `fn(client)` and closes; a failure carries coda's stderr.
-async function withStdioClient(args, fn) {
-  const transport = new StdioClientTransport({
-    command: codaBinary,
-    args: ['serve', '--stdio', ...args],
-    env: { ...process.env },
-    stderr: 'pipe',
-  });
-  let stderr = '';
-  transport.stderr?.on('data', (d) => { stderr += d; });
-  const client = new Client({ name: 'coda-stdio-test', version: '1.0.0' });
-  try {
-    await client.connect(transport);
-    await fn(client);
-  } catch (e) {
-    e.message += `\n--- coda stderr ---\n${stderr}`;
-    throw e;
-  } finally {
-    await client.close();
-  }
-}
+import { run, step, tempDir, withCodaClient, writeFile } from './stdio-support.mjs';
 
 await step('stdio: TypeScript SDK client over coda serve --stdio', async () => {
-  await withStdioClient(['--data-dir', tempDir()], async (client) => {
+  await withCodaClient(['serve', '--stdio', '--data-dir', tempDir()], async (client) => {
     assert.equal(client.getServerVersion()?.name, 'coda');
     const { tools } = await client.listTools();
     assert.ok(Array.isArray(tools), 'tools/list returns an array');
@@ -58,7 +33,7 @@ agents:
   backends:
     claude: {component: dev.coda.agent.cli, preset: claude}
 `);
-  await withStdioClient(['--config', config, '--data-dir', join(data, 'data')], async (client) => {
+  await withCodaClient(['serve', '--stdio', '--config', config, '--data-dir', join(data, 'data')], async (client) => {
     const run = await client.callTool({ name: 'coda_run', arguments: { prompt: 'add a README' } });
     assert.ok(!run.isError, JSON.stringify(run));
     const { task_id: taskId, session_id: sessionId, status } = run.structuredContent;

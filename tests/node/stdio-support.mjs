@@ -1,5 +1,7 @@
 // Shared helpers of the stdio and bridge Node tests (stdio-*.mjs, bridge-*.mjs).
 import { spawn } from 'node:child_process';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,4 +85,28 @@ export async function step(name, body) {
 export async function run(name, body) {
   await step(name, body);
   process.exit(0);
+}
+
+// Spawns `coda ARGS` under the SDK's StdioClientTransport (as Claude Desktop would), connects a
+// Client, runs `fn(client, stderr)` (stderr() is what coda printed so far) and closes. A failure
+// carries coda's stderr, then `moreOutput()`.
+export async function withCodaClient(args, fn, moreOutput = () => '') {
+  const transport = new StdioClientTransport({
+    command: codaBinary,
+    args,
+    env: { ...process.env },
+    stderr: 'pipe',
+  });
+  let stderr = '';
+  transport.stderr?.on('data', (d) => { stderr += d; });
+  const client = new Client({ name: 'coda-node-test', version: '1.0.0' });
+  try {
+    await client.connect(transport);
+    await fn(client, () => stderr);
+  } catch (e) {
+    e.message += `\n--- coda stderr ---\n${stderr}${moreOutput()}`;
+    throw e;
+  } finally {
+    await client.close();
+  }
 }
