@@ -1,10 +1,11 @@
 #include "core/auth/identity.hpp"
 
-#include <sstream>
 #include <stdexcept>
 
 #include <Poco/Environment.h>
 #include <Poco/JSON/Parser.h>
+
+#include "coda/plugin.hpp"
 
 namespace coda::auth {
 
@@ -29,9 +30,10 @@ Poco::JSON::Object::Ptr Identity::to_json() const {
 }
 
 std::string Identity::to_json_text() const {
-  std::ostringstream out;
-  to_json()->stringify(out);
-  return out.str();
+  using sdk::json_quote;
+  return R"({"subject":)" + json_quote(subject) + R"(,"email":)" + json_quote(email) +
+         R"(,"name":)" + json_quote(display_name) + R"(,"admin":)" + (admin ? "true" : "false") +
+         R"(,"authenticated":)" + (authenticated ? "true" : "false") + "}";
 }
 
 Identity Identity::from_json(const Poco::JSON::Object::Ptr& json) {

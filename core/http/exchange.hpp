@@ -56,7 +56,7 @@ class Exchange {
   // Sends the status and headers (if not yet) and everything written so far. False once the client is
   // gone.
   bool flush();
-  bool headers_sent() const { return streaming_ || response_.sent(); }
+  bool headers_sent() const { return streaming_ || completed_ || response_.sent(); }
 
   // True when the request asks for a WebSocket upgrade.
   bool is_websocket_upgrade() const;
@@ -73,6 +73,8 @@ class Exchange {
 
  private:
   bool start_streaming();
+  // Sends status, headers and the whole buffered body with Content-Length.
+  void send_complete();
 
   Poco::Net::HTTPServerRequest& request_;
   Poco::Net::HTTPServerResponse& response_;
@@ -81,6 +83,7 @@ class Exchange {
   std::string buffer_;
   std::ostream* stream_ = nullptr;
   bool streaming_ = false;
+  bool completed_ = false;  // send_complete() wrote the response (Poco's sent() does not know)
   bool failed_ = false;
   bool upgraded_ = false;
 };

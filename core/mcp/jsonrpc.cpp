@@ -4,6 +4,8 @@
 
 #include <Poco/JSON/Stringifier.h>
 
+#include "coda/plugin.hpp"
+
 namespace coda::mcp::jsonrpc {
 
 std::string to_text(const Poco::Dynamic::Var& value) {
@@ -12,11 +14,7 @@ std::string to_text(const Poco::Dynamic::Var& value) {
   return out.str();
 }
 
-std::string quote(std::string_view text) {
-  std::ostringstream out;
-  Poco::JSON::Stringifier::formatString(std::string(text), out);
-  return out.str();
-}
+std::string quote(std::string_view text) { return sdk::json_quote(text); }
 
 std::string result(const std::string& id_text, std::string_view result_text) {
   std::string out;
