@@ -10,13 +10,16 @@
 namespace coda::auth {
 
 Identity Identity::local_user() {
-  Identity id;
-  std::string user = Poco::Environment::get("USER", "");
-  id.subject = user.empty() ? "local" : user;
-  id.display_name = id.subject;
-  id.admin = true;  // the only user of an unauthenticated loopback host owns everything on it
-  id.authenticated = false;
-  return id;
+  static const Identity local = [] {
+    Identity id;
+    std::string user = Poco::Environment::get("USER", "");
+    id.subject = user.empty() ? "local" : user;
+    id.display_name = id.subject;
+    id.admin = true;  // the only user of an unauthenticated loopback host owns everything on it
+    id.authenticated = false;
+    return id;
+  }();
+  return local;
 }
 
 Poco::JSON::Object::Ptr Identity::to_json() const {

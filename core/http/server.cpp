@@ -1,16 +1,24 @@
 #include "core/http/server.hpp"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <ctime>
 #include <istream>
 
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServerConnection.h>
+#include <Poco/DateTimeFormat.h>
+#include <Poco/DateTimeFormatter.h>
+#include <Poco/Net/HTTPServerRequestImpl.h>
+#include <Poco/Net/HTTPServerResponseImpl.h>
+#include <Poco/Net/HTTPServerSession.h>
+#include <Poco/Net/TCPServerConnection.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/Context.h>
 #include <Poco/Net/NetException.h>
@@ -152,7 +160,7 @@ class RequestHandler : public Poco::Net::HTTPRequestHandler {
     impl_.tracker.set_phase(ConnectionTracker::Phase::kBody);
     RequestRecord record;
     std::string id = request.get("X-Request-Id", "");
-    record.request_id = acceptable_request_id(id) ? id : util::random_hex(16);
+    record.request_id = acceptable_request_id(id) ? id : util::unique_hex128();
     response.set("X-Request-Id", record.request_id);
     log::RequestScope scope(record.request_id);  // every line logged while handling it
     try {
@@ -198,11 +206,68 @@ class HandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
   HttpServer::Impl& impl_;
 };
 
-class TrackedConnection : public Poco::Net::HTTPServerConnection {
+// The HTTP session of one connection. It waits for the next request with one poll(2): Poco's
+// Socket::poll creates, fills and closes an epoll set for every wait, four system calls per request.
+class ConnectionSession : public Poco::Net::HTTPServerSession {
+ public:
+  ConnectionSession(const Poco::Net::StreamSocket& socket,
+                    const Poco::Net::HTTPServerParams::Ptr& params)
+      : HTTPServerSession(socket, params), keep_alive_timeout_(params->getKeepAliveTimeout()) {}
+
+  // Whether a request is there to be read: the first within the request timeout, the next ones
+  // (keep-alive, unlimited in number) within the idle timeout.
+  bool next_request() {
+    if (first_) {
+      first_ = false;
+      return hasMoreRequests();  // Poco's, once: it also starts the keep-alive request count
+    }
+    return getKeepAlive() && canKeepAlive() && (buffered() > 0 || readable(keep_alive_timeout_));
+  }
+
+ private:
+  bool readable(const Poco::Timespan& timeout) {
+    // A TLS session may hold decrypted bytes that its descriptor no longer shows.
+    if (socket().secure()) return socket().poll(timeout, Poco::Net::Socket::SELECT_READ);
+    pollfd p{socket().impl()->sockfd(), POLLIN, 0};
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::microseconds(timeout.totalMicroseconds());
+    while (true) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      int n = ::poll(&p, 1, static_cast<int>(std::max<int64_t>(0, left.count())));
+      if (n >= 0) return n > 0;  // readable, or closed or failed: the read says which
+      if (errno != EINTR) return false;
+    }
+  }
+
+  Poco::Timespan keep_alive_timeout_;
+  bool first_ = true;
+};
+
+// "Date" for responses, formatted once a second per thread.
+const std::string& http_date_now() {
+  thread_local std::time_t second = 0;
+  thread_local std::string text;
+  std::time_t now = std::time(nullptr);
+  if (now != second) {
+    second = now;
+    text = Poco::DateTimeFormatter::format(Poco::Timestamp::fromEpochTime(now),
+                                           Poco::DateTimeFormat::HTTP_FORMAT);
+  }
+  return text;
+}
+
+// One connection: reads requests and hands each to the handler factory until the client or the
+// keep-alive ends it (what Poco's HTTPServerConnection does, with ConnectionSession's cheaper wait),
+// and answers what could not be read.
+class TrackedConnection : public Poco::Net::TCPServerConnection {
  public:
   TrackedConnection(const Poco::Net::StreamSocket& socket, Poco::Net::HTTPServerParams::Ptr params,
                     Poco::Net::HTTPRequestHandlerFactory::Ptr factory, ConnectionTracker& tracker)
-      : HTTPServerConnection(socket, params, factory), tracker_(tracker) {}
+      : TCPServerConnection(socket),
+        params_(std::move(params)),
+        factory_(std::move(factory)),
+        tracker_(tracker) {}
 
   void run() override {
     tracker_.open(socket());
@@ -223,13 +288,46 @@ class TrackedConnection : public Poco::Net::HTTPServerConnection {
       }
     } spare{socket().secure() ? -1 : ::dup(socket().impl()->sockfd())};
     try {
-      HTTPServerConnection::run();
+      serve_requests();
     } catch (const Poco::Exception& e) {
       if (!t_request_in_handler && spare.fd >= 0) answer_unreadable_request(spare.fd, e);
     }
   }
 
  private:
+  void serve_requests() {
+    ConnectionSession session(socket(), params_);
+    while (session.next_request()) {
+      try {
+        Poco::Net::HTTPServerResponseImpl response(session);
+        Poco::Net::HTTPServerRequestImpl request(response, session, params_);
+        response.set("Date", http_date_now());
+        response.setVersion(request.getVersion());
+        response.setKeepAlive(params_->getKeepAlive() && request.getKeepAlive() &&
+                              session.canKeepAlive());
+        std::unique_ptr<Poco::Net::HTTPRequestHandler> handler(
+            factory_->createRequestHandler(request));
+        if (request.getExpectContinue() &&
+            response.getStatus() == Poco::Net::HTTPResponse::HTTP_OK) {
+          response.sendContinue();
+        }
+        handler->handleRequest(request, response);
+        session.setKeepAlive(params_->getKeepAlive() && response.getKeepAlive() &&
+                             session.canKeepAlive());
+      } catch (const Poco::Net::NoMessageException&) {
+        break;  // the client closed the connection between requests
+      } catch (const Poco::Net::MessageException&) {
+        // A malformed request line or header: 400, then close.
+        Poco::Net::HTTPServerResponseImpl response(session);
+        response.setVersion(Poco::Net::HTTPMessage::HTTP_1_1);
+        response.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_BAD_REQUEST);
+        response.setKeepAlive(false);
+        response.send();
+        session.setKeepAlive(false);
+      }
+    }
+  }
+
   void answer_unreadable_request(int fd, const Poco::Exception& e) {
     const bool timeout = dynamic_cast<const Poco::TimeoutException*>(&e) != nullptr;
     const std::string body = timeout ? "{\"error\":\"request not received in time\"}\n"
@@ -255,6 +353,8 @@ class TrackedConnection : public Poco::Net::HTTPServerConnection {
     }
   }
 
+  Poco::Net::HTTPServerParams::Ptr params_;
+  Poco::Net::HTTPRequestHandlerFactory::Ptr factory_;
   ConnectionTracker& tracker_;
 };
 

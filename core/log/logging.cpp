@@ -13,6 +13,8 @@
 #include <fstream>
 #include <iostream>
 #include <stdexcept>
+#include <string>
+#include <unordered_map>
 
 #include "core/util/redact.hpp"
 
@@ -138,7 +140,14 @@ void configure(const Options& options) {
   Poco::Logger::setLevel("", level);
 }
 
-Poco::Logger& get(const std::string& area) { return Poco::Logger::get("coda." + area); }
+Poco::Logger& get(const std::string& area) {
+  // Poco::Logger::get takes a process-wide lock; request paths ask for their loggers on every
+  // request. Loggers live until the process ends, so each thread remembers the ones it used.
+  thread_local std::unordered_map<std::string, Poco::Logger*> known;
+  auto it = known.find(area);
+  if (it == known.end()) it = known.emplace(area, &Poco::Logger::get("coda." + area)).first;
+  return *it->second;
+}
 
 void log_abi_level(Poco::Logger& logger, int level, const std::string& message) noexcept {
   // The CODA_LOG_* values of sdk/include/coda/plugin.h.

@@ -110,6 +110,14 @@ TEST_F(McpHttp, OriginAndHostAreValidated) {
   EXPECT_EQ(post(ping, {{"Origin", "http://127.0.0.1"}}).status, 200);
   EXPECT_EQ(post(ping, {{"Host", "evil.example.com"}}).status, 403);
   EXPECT_EQ(post(ping, {{"Host", "localhost:" + std::to_string(server_->port())}}).status, 200);
+  // Loopback addresses are 127.0.0.0/8 written as four decimal parts, nothing that merely looks so.
+  for (const char* host : {"127.0.0.1", "127.1.2.3:8080", "127.255.255.255", "[::1]:9"}) {
+    EXPECT_EQ(post(ping, {{"Host", host}}).status, 200) << host;
+  }
+  for (const char* host : {"128.0.0.1", "127.0.0.256", "127.0.0", "127.0.0.1.evil.example.com",
+                           "1127.0.0.1", "127.0.0.1x", "127..0.1", "127.0.0.0001", "+127.0.0.1"}) {
+    EXPECT_EQ(post(ping, {{"Host", host}}).status, 403) << host;
+  }
 }
 
 TEST_F(McpHttp, ProtocolVersionHeader) {

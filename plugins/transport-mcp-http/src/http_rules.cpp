@@ -93,12 +93,24 @@ bool is_loopback_host(std::string_view host) {
   std::string h = lower(host);
   if (h == "localhost" || h == "::1" || h == "0:0:0:0:0:0:0:1") return true;
   if (h.size() > 10 && h.compare(h.size() - 10, 10, ".localhost") == 0) return true;
-  unsigned a = 0, b = 0, c = 0, d = 0;
-  char tail = 0;
-  if (std::sscanf(h.c_str(), "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) == 4) {
-    return a == 127 && b < 256 && c < 256 && d < 256;
+  // 127.x.y.z: four decimal parts of 1 to 3 digits, each at most 255.
+  int parts = 0;
+  unsigned value = 0;
+  std::size_t digits = 0;
+  for (std::size_t i = 0; i <= h.size(); ++i) {
+    if (i < h.size() && h[i] >= '0' && h[i] <= '9') {
+      value = value * 10 + static_cast<unsigned>(h[i] - '0');
+      if (++digits > 3 || value > 255) return false;
+    } else if ((i == h.size() || h[i] == '.') && digits > 0) {
+      if (parts == 0 && value != 127) return false;
+      ++parts;
+      value = 0;
+      digits = 0;
+    } else {
+      return false;
+    }
   }
-  return false;
+  return parts == 4;
 }
 
 bool is_loopback_address(std::string_view address) {
