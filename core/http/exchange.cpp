@@ -2,7 +2,6 @@
 
 #include <strings.h>
 
-#include <sstream>
 #include <stdexcept>
 
 #include <Poco/Net/HTTPServerRequestImpl.h>
@@ -148,9 +147,13 @@ void Exchange::send_complete() {
   }
   // Status line, headers and body in one send: Poco's sendBuffer() goes through a 4 KiB stream
   // buffer, which costs a system call (and a TCP segment) per 4 KiB.
-  std::ostringstream head;
-  response_.write(head);
-  std::string out = head.str();
+  std::string out;
+  out.reserve(512 + buffer_.size());
+  out.append(response_.getVersion()).append(" ");
+  out.append(std::to_string(static_cast<int>(response_.getStatus()))).append(" ");
+  out.append(response_.getReason()).append("\r\n");
+  for (const auto& [name, value] : response_) out.append(name).append(": ").append(value).append("\r\n");
+  out.append("\r\n");
   if (request_.getMethod() != Poco::Net::HTTPRequest::HTTP_HEAD) out += buffer_;
   completed_ = true;
   Poco::Net::StreamSocket& socket = impl->socket();

@@ -1,6 +1,7 @@
 #include "core/mcp/jsonrpc.hpp"
 
 #include <sstream>
+#include <typeinfo>
 
 #include <Poco/JSON/Stringifier.h>
 
@@ -9,6 +10,13 @@
 namespace coda::mcp::jsonrpc {
 
 std::string to_text(const Poco::Dynamic::Var& value) {
+  // The common cases (ids, names) without a stream.
+  const std::type_info& type = value.type();
+  if (type == typeid(std::string)) return quote(value.extract<std::string>());
+  if (type == typeid(Poco::Int64)) return std::to_string(value.extract<Poco::Int64>());
+  if (type == typeid(Poco::UInt64)) return std::to_string(value.extract<Poco::UInt64>());
+  if (type == typeid(int)) return std::to_string(value.extract<int>());
+  if (type == typeid(unsigned)) return std::to_string(value.extract<unsigned>());
   std::ostringstream out;
   Poco::JSON::Stringifier::stringify(value, out);
   return out.str();

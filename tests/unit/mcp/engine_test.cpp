@@ -72,6 +72,13 @@ TEST_F(EngineTest, PingEchoesIdsOfEveryAllowedType) {
             R"({"jsonrpc":"2.0","id":"s","result":{}})");
   EXPECT_EQ(call(R"({"jsonrpc":"2.0","id":0,"method":"ping"})"),
             R"({"jsonrpc":"2.0","id":0,"result":{}})");
+  // Every integer width, negative numbers, fractions and strings that need escapes.
+  for (const char* id : {"-5", "2147483648", "-9223372036854775808", "18446744073709551615", "1.5",
+                         R"("a\"b\\c\n\u0001")", R"("")"}) {
+    EXPECT_EQ(call(std::string(R"({"jsonrpc":"2.0","method":"ping","id":)") + id + "}"),
+              std::string(R"({"jsonrpc":"2.0","id":)") + id + R"(,"result":{}})")
+        << id;
+  }
 }
 
 TEST_F(EngineTest, MalformedMessagesGetTheRightErrorCode) {
