@@ -1,0 +1,9 @@
+# Start-up benchmark: `cmake --build build --target bench_startup` starts `coda serve` on its embedded
+# defaults (every bundled plugin) ten times and prints start-to-ready and idle RSS against their bars.
+add_executable(startup_bench ${CMAKE_CURRENT_LIST_DIR}/startup_bench.cpp)
+target_link_libraries(startup_bench PRIVATE coda_warnings)
+add_custom_target(bench_startup
+  COMMAND $<TARGET_FILE:startup_bench> $<TARGET_FILE:coda> 10
+  DEPENDS coda startup_bench transport-mcp-http transport-stdio transport-web-ui agent-hermes agent-cli
+  USES_TERMINAL
+  COMMENT "Start-up benchmark: start to ready and idle RSS of coda serve")
