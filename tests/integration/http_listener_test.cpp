@@ -139,6 +139,40 @@ TEST_F(HttpListener, KeepAliveServesSeveralRequestsOnOneConnection) {
   }
 }
 
+TEST_F(HttpListener, PipelinedRequestsAreAnsweredInOrderAndHeadGetsNoBody) {
+  Poco::URI uri(server_->url());
+  Poco::Net::StreamSocket socket(Poco::Net::SocketAddress(uri.getHost(), uri.getPort()));
+  socket.setReceiveTimeout(Poco::Timespan(10, 0));
+  // Four requests in one write: the listener finds the next ones already buffered.
+  const std::string requests =
+      "POST /fixture/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 9\r\n\r\nfirst-one"
+      "HEAD /fixture/echo HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+      "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+      "POST /fixture/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 4\r\n"
+      "Connection: close\r\n\r\nlast";
+  socket.sendBytes(requests.data(), static_cast<int>(requests.size()));
+  std::string replies;
+  char buffer[8192];
+  for (int n; (n = socket.receiveBytes(buffer, sizeof buffer)) > 0;) replies.append(buffer, n);
+  std::vector<std::size_t> starts;
+  for (auto at = replies.find("HTTP/1.1 "); at != std::string::npos;
+       at = replies.find("HTTP/1.1 ", at + 1)) {
+    starts.push_back(at);
+  }
+  ASSERT_EQ(starts.size(), 4u) << replies;
+  for (auto at : starts) EXPECT_EQ(replies.compare(at, 12, "HTTP/1.1 200"), 0) << replies.substr(at, 40);
+  auto first = replies.substr(starts[0], starts[1] - starts[0]);
+  auto head = replies.substr(starts[1], starts[2] - starts[1]);
+  auto last = replies.substr(starts[3]);
+  EXPECT_NE(first.find("first-one"), std::string::npos) << first;
+  // HEAD: the GET's headers, Content-Length included, and nothing after them.
+  EXPECT_NE(head.find("Content-Length: "), std::string::npos) << head;
+  EXPECT_EQ(head.find("\r\n\r\n"), head.size() - 4) << head;
+  EXPECT_NE(replies.substr(starts[2], starts[3] - starts[2]).find("ok"), std::string::npos);
+  EXPECT_NE(last.find("\"last\""), std::string::npos) << last;
+  EXPECT_NE(last.find("Connection: Close"), std::string::npos) << last;
+}
+
 TEST_F(HttpListener, WebSocketEchoesAndClosesWithThePluginsCode) {
   Poco::URI uri(server_->url());
   Poco::Net::HTTPClientSession session(uri.getHost(), uri.getPort());

@@ -155,6 +155,23 @@ TEST(Serve, ServesHttpsWithTheConfiguredCertificate) {
   }
   EXPECT_EQ(response.getStatus(), 200);
   EXPECT_NE(body.find("ready"), std::string::npos);
+  // Several requests on one kept-alive TLS connection, through both ways a response is sent (whole
+  // buffered bodies such as /metrics, and Poco's for the built-in endpoints).
+  Poco::Net::HTTPSClientSession session(uri.getHost(), uri.getPort(), context);
+  session.setKeepAlive(true);
+  for (const char* path : {"/metrics", "/healthz", "/metrics", "/readyz"}) {
+    Poco::Net::HTTPRequest request("GET", path, Poco::Net::HTTPMessage::HTTP_1_1);
+    request.setKeepAlive(true);
+    session.sendRequest(request);
+    body.clear();
+    Poco::StreamCopier::copyToString(session.receiveResponse(response), body);
+    EXPECT_EQ(response.getStatus(), 200) << path;
+    EXPECT_TRUE(response.getKeepAlive()) << path;
+    if (std::string(path) == "/metrics") {
+      EXPECT_NE(body.find("coda_build_info"), std::string::npos) << body;
+      EXPECT_EQ(static_cast<std::streamsize>(body.size()), response.getContentLength64());
+    }
+  }
 }
 
 TEST(Serve, UnusableTlsFilesFailStartupNamingThem) {
