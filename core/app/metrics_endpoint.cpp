@@ -7,6 +7,7 @@
 #include "core/http/exchange.hpp"
 #include "core/http/server.hpp"
 #include "core/log/logging.hpp"
+#include "core/mcp/engine.hpp"
 #include "core/metrics/text_writer.hpp"
 #include "core/plugins/plugin_library.hpp"
 #include "core/plugins/plugin_registry.hpp"
@@ -22,9 +23,11 @@ double unix_now_s() {
 }  // namespace
 
 MetricsEndpoint::MetricsEndpoint(std::string access, const http::HttpServer& server,
-                                 tasks::TaskStore* store, int queue_limit, int running_limit)
+                                 const mcp::Engine* engine, tasks::TaskStore* store,
+                                 int queue_limit, int running_limit)
     : access_(std::move(access)),
       server_(server),
+      engine_(engine),
       store_(store),
       queue_limit_(queue_limit),
       running_limit_(running_limit),
@@ -73,6 +76,7 @@ std::string MetricsEndpoint::render() const {
   out.sample("coda_start_time_seconds", {}, start_time_s_);
 
   server_.write_metrics(out);
+  if (engine_ != nullptr) engine_->write_metrics(out);
 
   if (store_ != nullptr) {
     try {

@@ -12,6 +12,9 @@
 namespace coda::http {
 class HttpServer;
 }
+namespace coda::mcp {
+class Engine;
+}
 namespace coda::tasks {
 class TaskStore;
 }
@@ -23,7 +26,7 @@ namespace coda::app {
 
 // GET /metrics: the host's Prometheus metrics in text format 0.0.4 (docs/operations.md lists every
 // series). It gathers them at scrape time from their owners — the listener's request counters, the
-// task store's counts of live tasks (indexed: queued and running tasks only, so a store with a
+// MCP engine's request and tool-call counters, the task store's counts of live tasks (indexed: queued and running tasks only, so a store with a
 // million finished tasks costs the same), the agent runs this host ended, the plugin load status
 // and the build — and keeps only the counters nobody else owns (agent runs).
 //
@@ -32,9 +35,10 @@ namespace coda::app {
 // authentication for /metrics). Thread-safe.
 class MetricsEndpoint : public http::RouteHandler {
  public:
-  // `server` and `store` must outlive the endpoint; `store` may be null (no task series).
-  MetricsEndpoint(std::string access, const http::HttpServer& server, tasks::TaskStore* store,
-                  int queue_limit, int running_limit);
+  // `server`, `engine` and `store` must outlive the endpoint; `engine` may be null (no MCP series),
+  // `store` too (no task series).
+  MetricsEndpoint(std::string access, const http::HttpServer& server, const mcp::Engine* engine,
+                  tasks::TaskStore* store, int queue_limit, int running_limit);
 
   // Records the plugin load status shown from now on (call on the control thread after loading).
   void set_plugins(const std::vector<plugins::PluginState>& plugins);
@@ -49,6 +53,7 @@ class MetricsEndpoint : public http::RouteHandler {
  private:
   const std::string access_;
   const http::HttpServer& server_;
+  const mcp::Engine* engine_;
   tasks::TaskStore* store_;
   const int queue_limit_;
   const int running_limit_;

@@ -137,8 +137,8 @@ void Runtime::start(const std::function<void(const std::string& url)>& on_listen
   tasks_->register_tools(*engine_, viewer_links(config_));
   if (config_.server.metrics != "disabled") {
     metrics_ = std::make_shared<MetricsEndpoint>(
-        config_.server.metrics, *server_, &tasks_->engine().store(), config_.tasks.max_queued,
-        config_.tasks.max_concurrent);
+        config_.server.metrics, *server_, engine_.get(), &tasks_->engine().store(),
+        config_.tasks.max_queued, config_.tasks.max_concurrent);
     tasks_->engine().set_run_finished(
         [metrics = metrics_](const std::string& backend, tasks::TaskState state) {
           metrics->run_finished(backend, state);

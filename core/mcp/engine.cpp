@@ -20,6 +20,7 @@
 #include "core/mcp/json_schema.hpp"
 #include "core/mcp/jsonrpc.hpp"
 #include "core/mcp/log_level.hpp"
+#include "core/mcp/mcp_metrics.hpp"
 
 namespace coda::mcp {
 namespace {
@@ -144,6 +145,7 @@ class Engine::Impl : public std::enable_shared_from_this<Engine::Impl> {
     default_instructions_ = std::move(text);
   }
   ToolCallTable& tool_calls() { return tool_calls_; }
+  McpMetrics& metrics() { return metrics_; }
 
   LogLevel log_threshold(const std::string& scope) const {
     std::lock_guard lock(mutex_);
@@ -158,6 +160,22 @@ class Engine::Impl : public std::enable_shared_from_this<Engine::Impl> {
     std::mutex push_mutex;  // held while pushing; close_connection takes it to wait for pushes
     bool closed = false;
   };
+
+  // Answers a request of `method` ("" before the message was known to be a valid request) and
+  // counts it.
+  void answer(const std::shared_ptr<Exchange>& exchange, std::string_view method, bool error,
+              std::string json) {
+    metrics_.request(method, error);
+    exchange->respond(std::move(json));
+  }
+  void answer_error(const std::shared_ptr<Exchange>& exchange, std::string_view method,
+                    std::string json) {
+    answer(exchange, method, true, std::move(json));
+  }
+  void answer_result(const std::shared_ptr<Exchange>& exchange, std::string_view method,
+                     std::string json) {
+    answer(exchange, method, false, std::move(json));
+  }
 
   // Handles one parsed message; answers through `exchange` (exactly one respond()).
   void handle(const RequestContext& ctx, const Var& message, const std::shared_ptr<Exchange>& exchange,
@@ -187,6 +205,7 @@ class Engine::Impl : public std::enable_shared_from_this<Engine::Impl> {
   // Strong references: a tool need not keep its call alive while it works on it.
   std::unordered_multimap<CallId, std::shared_ptr<ToolCallImpl>> calls_by_dispatch_;
   ToolCallTable tool_calls_;
+  McpMetrics metrics_;
   CallId next_call_ = 1;
   ConnectionId next_connection_ = 1;
   bool shut_down_ = false;
@@ -196,11 +215,12 @@ class Engine::Impl : public std::enable_shared_from_this<Engine::Impl> {
 
 class ToolCallImpl : public ToolCall, public std::enable_shared_from_this<ToolCallImpl> {
  public:
-  ToolCallImpl(std::weak_ptr<Engine::Impl> engine, RequestContext ctx, Object::Ptr arguments,
-               std::string id_text, Var progress_token, std::shared_ptr<Exchange> exchange,
-               std::string key, CallId dispatch_id)
+  ToolCallImpl(std::weak_ptr<Engine::Impl> engine, RequestContext ctx, std::string tool,
+               Object::Ptr arguments, std::string id_text, Var progress_token,
+               std::shared_ptr<Exchange> exchange, std::string key, CallId dispatch_id)
       : engine_(std::move(engine)),
         ctx_(std::move(ctx)),
+        tool_(std::move(tool)),
         arguments_(std::move(arguments)),
         id_text_(std::move(id_text)),
         progress_token_(std::move(progress_token)),
@@ -274,14 +294,26 @@ class ToolCallImpl : public ToolCall, public std::enable_shared_from_this<ToolCa
       cancel_hooks_.clear();
     }
     std::string text;
+    bool error = false;
     try {
       text = jsonrpc::result(id_text_, jsonrpc::to_text(result.to_json()));
     } catch (const std::exception& e) {
+      error = true;
       text = jsonrpc::error(id_text_, jsonrpc::kInternalError,
                             std::string("the tool's result could not be serialised: ") + e.what());
     }
+    auto engine = engine_.lock();
+    if (engine) {
+      using Outcome = McpMetrics::ToolOutcome;
+      engine->metrics().request("tools/call", error);
+      engine->metrics().tool_call(tool_,
+                                  cancelled_.load()    ? Outcome::kCancelled
+                                  : result.is_error || error ? Outcome::kToolError
+                                                             : Outcome::kOk,
+                                  std::chrono::steady_clock::now() - started_);
+    }
     exchange_->respond(std::move(text));
-    if (auto engine = engine_.lock()) engine->call_finished(key_, dispatch_id_);
+    if (engine) engine->call_finished(key_, dispatch_id_);
   }
 
   bool finished() const { return finished_.load(); }
@@ -289,6 +321,8 @@ class ToolCallImpl : public ToolCall, public std::enable_shared_from_this<ToolCa
  private:
   std::weak_ptr<Engine::Impl> engine_;
   RequestContext ctx_;
+  std::string tool_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   Object::Ptr arguments_;
   std::string id_text_;
   Var progress_token_;
@@ -325,6 +359,7 @@ CallId Engine::Impl::dispatch(const RequestContext& ctx, std::string_view messag
       scalar = true;
     } catch (const std::exception&) {
     }
+    metrics_.request("", true);
     Exchange(std::move(sink), false, 1)
         .respond(scalar ? jsonrpc::error("", jsonrpc::kInvalidRequest,
                                          "Invalid Request: a JSON-RPC message must be an object")
@@ -337,6 +372,7 @@ CallId Engine::Impl::dispatch(const RequestContext& ctx, std::string_view messag
     const std::string& version =
         ctx.protocol_version.empty() ? std::string(kDefaultProtocolVersion) : ctx.protocol_version;
     if (version != "2025-03-26") {
+      metrics_.request("", true);
       Exchange(std::move(sink), false, 1)
           .respond(jsonrpc::error("", jsonrpc::kInvalidRequest,
                                   "Invalid Request: JSON-RPC batches are only allowed with protocol "
@@ -344,6 +380,7 @@ CallId Engine::Impl::dispatch(const RequestContext& ctx, std::string_view messag
       return id;
     }
     if (batch->size() == 0) {
+      metrics_.request("", true);
       Exchange(std::move(sink), false, 1)
           .respond(jsonrpc::error("", jsonrpc::kInvalidRequest, "Invalid Request: empty batch"));
       return id;
@@ -360,7 +397,7 @@ CallId Engine::Impl::dispatch(const RequestContext& ctx, std::string_view messag
 void Engine::Impl::handle(const RequestContext& ctx, const Var& message,
                           const std::shared_ptr<Exchange>& exchange, CallId call_id) {
   if (message.type() != typeid(Object::Ptr)) {
-    exchange->respond(jsonrpc::error("", jsonrpc::kInvalidRequest,
+    answer_error(exchange, "", jsonrpc::error("", jsonrpc::kInvalidRequest,
                                      "Invalid Request: a JSON-RPC message must be an object"));
     return;
   }
@@ -372,14 +409,15 @@ void Engine::Impl::handle(const RequestContext& ctx, const Var& message,
     Var id = msg->get("id");
     if (id.isString() || (id.isNumeric() && id.type() != typeid(bool))) id_text = jsonrpc::to_text(id);
   }
+  std::string method;  // "" until known
   try {
     if (!msg->has("jsonrpc") || msg->get("jsonrpc").toString() != "2.0") {
-      exchange->respond(jsonrpc::error(id_text, jsonrpc::kInvalidRequest,
+      answer_error(exchange, "", jsonrpc::error(id_text, jsonrpc::kInvalidRequest,
                                        "Invalid Request: \"jsonrpc\" must be \"2.0\""));
       return;
     }
     if (has_id && id_text.empty()) {
-      exchange->respond(jsonrpc::error("", jsonrpc::kInvalidRequest,
+      answer_error(exchange, "", jsonrpc::error("", jsonrpc::kInvalidRequest,
                                        "Invalid Request: \"id\" must be a string or a number"));
       return;
     }
@@ -388,32 +426,33 @@ void Engine::Impl::handle(const RequestContext& ctx, const Var& message,
       if (has_id && (msg->has("result") || msg->has("error"))) {
         exchange->respond("");
       } else {
-        exchange->respond(jsonrpc::error(id_text, jsonrpc::kInvalidRequest,
+        answer_error(exchange, "", jsonrpc::error(id_text, jsonrpc::kInvalidRequest,
                                          "Invalid Request: \"method\" is missing"));
       }
       return;
     }
     Var method_var = msg->get("method");
     if (!method_var.isString()) {
-      exchange->respond(jsonrpc::error(id_text, jsonrpc::kInvalidRequest,
+      answer_error(exchange, "", jsonrpc::error(id_text, jsonrpc::kInvalidRequest,
                                        "Invalid Request: \"method\" must be a string"));
       return;
     }
-    std::string method = method_var.extract<std::string>();
+    method = method_var.extract<std::string>();
     if (msg->has("params") && !msg->isNull("params") && msg->getObject("params").isNull() &&
         msg->getArray("params").isNull()) {
-      exchange->respond(jsonrpc::error(id_text, jsonrpc::kInvalidRequest,
+      answer_error(exchange, method, jsonrpc::error(id_text, jsonrpc::kInvalidRequest,
                                        "Invalid Request: \"params\" must be an object"));
       return;
     }
     if (!has_id) {
+      metrics_.notification(method);
       handle_notification(ctx, method, msg->getObject("params"));
       exchange->respond("");
       return;
     }
     handle_request(ctx, msg, method, id_text, exchange, call_id);
   } catch (const std::exception& e) {
-    exchange->respond(jsonrpc::error(id_text, jsonrpc::kInternalError,
+    answer_error(exchange, method, jsonrpc::error(id_text, jsonrpc::kInternalError,
                                      std::string("Internal error: ") + e.what()));
   }
 }
@@ -438,19 +477,20 @@ void Engine::Impl::handle_request(const RequestContext& ctx, const Object::Ptr& 
   if (method == "initialize") {
     if (params.isNull() || !params->has("protocolVersion") ||
         !params->get("protocolVersion").isString()) {
-      exchange->respond(jsonrpc::error(id_text, jsonrpc::kInvalidParams,
+      answer_error(exchange, method, jsonrpc::error(id_text, jsonrpc::kInvalidParams,
                                        "Invalid params: initialize needs params.protocolVersion "
                                        "(a string such as \"2025-11-25\")"));
       return;
     }
-    exchange->respond(jsonrpc::result(id_text, initialize_result(params)));
+    answer_result(exchange, method, jsonrpc::result(id_text, initialize_result(params)));
   } else if (method == "ping") {
-    exchange->respond(jsonrpc::result(id_text, "{}"));
+    answer_result(exchange, method, jsonrpc::result(id_text, "{}"));
   } else if (method == "tools/list") {
     std::string error;
     std::string result = tools_list_result(params, error);
-    exchange->respond(error.empty() ? jsonrpc::result(id_text, result)
-                                    : jsonrpc::error(id_text, jsonrpc::kInvalidParams, error));
+    answer(exchange, method, !error.empty(),
+           error.empty() ? jsonrpc::result(id_text, result)
+                         : jsonrpc::error(id_text, jsonrpc::kInvalidParams, error));
   } else if (method == "tools/call") {
     tools_call(ctx, params, id_text, exchange, call_id);
   } else if (method == "logging/setLevel") {
@@ -459,7 +499,7 @@ void Engine::Impl::handle_request(const RequestContext& ctx, const Object::Ptr& 
       level = parse_log_level(params->get("level").extract<std::string>());
     }
     if (!level) {
-      exchange->respond(jsonrpc::error(
+      answer_error(exchange, method, jsonrpc::error(
           id_text, jsonrpc::kInvalidParams,
           "Invalid params: level must be one of debug, info, notice, warning, error, critical, "
           "alert, emergency"));
@@ -469,9 +509,9 @@ void Engine::Impl::handle_request(const RequestContext& ctx, const Object::Ptr& 
       std::lock_guard lock(mutex_);
       log_levels_[scope_of(ctx)] = *level;
     }
-    exchange->respond(jsonrpc::result(id_text, "{}"));
+    answer_result(exchange, method, jsonrpc::result(id_text, "{}"));
   } else {
-    exchange->respond(jsonrpc::error(id_text, jsonrpc::kMethodNotFound,
+    answer_error(exchange, method, jsonrpc::error(id_text, jsonrpc::kMethodNotFound,
                                      "Method not found: " + method));
   }
 }
@@ -540,7 +580,7 @@ void Engine::Impl::tools_call(const RequestContext& ctx, const Object::Ptr& para
                               const std::string& id_text, const std::shared_ptr<Exchange>& exchange,
                               CallId call_id) {
   if (params.isNull() || !params->has("name") || !params->get("name").isString()) {
-    exchange->respond(jsonrpc::error(id_text, jsonrpc::kInvalidParams,
+    answer_error(exchange, "tools/call", jsonrpc::error(id_text, jsonrpc::kInvalidParams,
                                      "Invalid params: tools/call needs params.name (a tool name "
                                      "from tools/list)"));
     return;
@@ -550,7 +590,7 @@ void Engine::Impl::tools_call(const RequestContext& ctx, const Object::Ptr& para
   if (params->has("arguments") && !params->isNull("arguments")) {
     arguments = params->getObject("arguments");
     if (arguments.isNull()) {
-      exchange->respond(jsonrpc::error(id_text, jsonrpc::kInvalidParams,
+      answer_error(exchange, "tools/call", jsonrpc::error(id_text, jsonrpc::kInvalidParams,
                                        "Invalid params: arguments must be an object"));
       return;
     }
@@ -562,7 +602,7 @@ void Engine::Impl::tools_call(const RequestContext& ctx, const Object::Ptr& para
     std::lock_guard lock(mutex_);
     auto it = tools_.find(name);
     if (it == tools_.end() || shut_down_) {
-      exchange->respond(jsonrpc::error(id_text, jsonrpc::kInvalidParams,
+      answer_error(exchange, "tools/call", jsonrpc::error(id_text, jsonrpc::kInvalidParams,
                                        "Invalid params: unknown tool '" + name +
                                            "' (tools/list shows the available tools)"));
       return;
@@ -570,7 +610,8 @@ void Engine::Impl::tools_call(const RequestContext& ctx, const Object::Ptr& para
     entry = it->second;
   }
   if (auto problem = validate_json_schema(Var(arguments), entry.input_schema, "arguments")) {
-    exchange->respond(jsonrpc::result(
+    metrics_.tool_call(name, McpMetrics::ToolOutcome::kInvalidArguments, {});
+    answer_result(exchange, "tools/call", jsonrpc::result(
         id_text, jsonrpc::to_text(Var(ToolResult::error("Invalid arguments for tool '" + name +
                                                         "': " + *problem)
                                           .to_json()))));
@@ -582,7 +623,7 @@ void Engine::Impl::tools_call(const RequestContext& ctx, const Object::Ptr& para
     if (token.isString() || (token.isNumeric() && token.type() != typeid(bool))) progress_token = token;
   }
   std::string key = scope_of(ctx) + "\n" + id_text;
-  auto call = std::make_shared<ToolCallImpl>(weak_from_this(), ctx, arguments, id_text,
+  auto call = std::make_shared<ToolCallImpl>(weak_from_this(), ctx, name, arguments, id_text,
                                              progress_token, exchange, key, call_id);
   {
     std::lock_guard lock(mutex_);
@@ -769,5 +810,7 @@ bool Engine::remove_tool(const std::string& name) { return impl_->remove_tool(na
 std::vector<Object::Ptr> Engine::tool_definitions() const { return impl_->tool_definitions(); }
 
 ToolCallTable& Engine::tool_calls() { return impl_->tool_calls(); }
+
+void Engine::write_metrics(metrics::TextWriter& out) const { impl_->metrics().write(out); }
 
 }  // namespace coda::mcp

@@ -13,6 +13,10 @@
 #include "core/mcp/tool.hpp"
 #include "core/mcp/tool_call_table.hpp"
 
+namespace coda::metrics {
+class TextWriter;
+}
+
 // The MCP engine: JSON-RPC 2.0 over any transport. A transport hands each received message to
 // dispatch() together with where it came from (RequestContext) and a ReplySink; the engine answers
 // through the sink with zero or more notifications tied to the message (progress, logging) and then
@@ -82,6 +86,9 @@ class Engine {
 
   // The table that tool-provider plugins answer through (host_tools.cpp). OWNER: the engine.
   ToolCallTable& tool_calls();
+
+  // The engine's series for /metrics (McpMetrics: requests by method, notifications, tool calls).
+  void write_metrics(metrics::TextWriter& out) const;
 
   class Impl;  // defined in engine.cpp only
 

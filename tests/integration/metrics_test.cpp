@@ -399,6 +399,57 @@ TEST(Metrics, ScrapeAfterRealTrafficHasEverySeriesAndTheValuesMoved) {
             1);
 }
 
+TEST(Metrics, McpRequestsAreCountedByMethodAndToolCallsByToolAndOutcome) {
+  CodaServer server(config_options(metrics_config()));
+  Exposition before = scrape(server);
+
+  initialize_version(server);
+  EXPECT_EQ(mcp_post(server.mcp_url(), R"({"jsonrpc":"2.0","method":"notifications/initialized"})")
+                .status,
+            202);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(mcp_post(server.mcp_url(), R"({"jsonrpc":"2.0","id":2,"method":"tools/list"})").status,
+              200);
+  }
+  auto unknown = mcp_post(server.mcp_url(), R"({"jsonrpc":"2.0","id":3,"method":"resources/list"})");
+  EXPECT_EQ(security::rpc_message(unknown)->getObject("error")->getValue<int>("code"), -32601);
+  EXPECT_EQ(mcp_post(server.mcp_url(), "{not json").status, 400);
+  EXPECT_TRUE(call_tool(server, "coda_run", R"({"prompt":5})", {}).is_error);  // schema refuses
+  EXPECT_TRUE(call_tool(server, "coda_get_result", R"({"task_id":"task_nope"})", {}).is_error);
+  EXPECT_TRUE(call_tool(server, "no_such_tool", "{}", {}).is_error);            // JSON-RPC error
+  EXPECT_FALSE(call_tool(server, "coda_inbox", "{}", {}).is_error);
+
+  Exposition after = scrape(server);
+  auto delta = [&](const std::string& name, const std::map<std::string, std::string>& labels) {
+    return after.value(name, labels) - before.value(name, labels);
+  };
+  EXPECT_EQ(after.types.at("coda_mcp_requests_total"), "counter");
+  EXPECT_EQ(delta("coda_mcp_requests_total", {{"method", "initialize"}, {"outcome", "ok"}}), 1);
+  EXPECT_EQ(delta("coda_mcp_requests_total", {{"method", "tools/list"}, {"outcome", "ok"}}), 2);
+  EXPECT_EQ(delta("coda_mcp_requests_total", {{"method", "other"}, {"outcome", "error"}}), 1);
+  EXPECT_EQ(delta("coda_mcp_requests_total", {{"method", "invalid"}, {"outcome", "error"}}), 1);
+  // Tool results (isError ones included) are "ok" at the JSON-RPC level; an unknown tool is not.
+  EXPECT_EQ(delta("coda_mcp_requests_total", {{"method", "tools/call"}, {"outcome", "ok"}}), 3);
+  EXPECT_EQ(delta("coda_mcp_requests_total", {{"method", "tools/call"}, {"outcome", "error"}}), 1);
+  EXPECT_EQ(after.types.at("coda_mcp_notifications_total"), "counter");
+  EXPECT_EQ(delta("coda_mcp_notifications_total", {{"method", "notifications/initialized"}}), 1);
+
+  EXPECT_EQ(after.types.at("coda_mcp_tool_calls_total"), "counter");
+  EXPECT_EQ(delta("coda_mcp_tool_calls_total",
+                  {{"tool", "coda_run"}, {"outcome", "invalid_arguments"}}),
+            1);
+  EXPECT_EQ(delta("coda_mcp_tool_calls_total",
+                  {{"tool", "coda_get_result"}, {"outcome", "tool_error"}}),
+            1);
+  EXPECT_EQ(delta("coda_mcp_tool_calls_total", {{"tool", "coda_inbox"}, {"outcome", "ok"}}), 1);
+  EXPECT_TRUE(after.find("coda_mcp_tool_calls_total", {{"tool", "no_such_tool"}}).empty());
+  EXPECT_EQ(after.types.at("coda_mcp_tool_call_duration_seconds"), "histogram");
+  EXPECT_EQ(delta("coda_mcp_tool_call_duration_seconds_count", {{"tool", "coda_inbox"}}), 1);
+  EXPECT_EQ(delta("coda_mcp_tool_call_duration_seconds_count", {{"tool", "coda_get_result"}}), 1);
+  EXPECT_EQ(delta("coda_mcp_tool_call_duration_seconds_count", {{"tool", "coda_run"}}), 0)
+      << "refused arguments never reached the tool";
+}
+
 TEST(Metrics, QueuedTasksShowAsQueueDepth) {
   // One task at a time: the first hangs, the others wait in the queue.
   CodaServer server(config_options(metrics_config("  max_concurrent: 1\n")));

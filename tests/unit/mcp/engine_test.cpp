@@ -7,6 +7,7 @@
 
 #include <Poco/JSON/Array.h>
 
+#include "core/metrics/text_writer.hpp"
 #include "tests/unit/mcp/test_sink.hpp"
 
 namespace coda::mcp {
@@ -317,6 +318,33 @@ TEST_F(EngineTest, CancelByDispatchId) {
   EXPECT_NE(sink->wait(), "<timeout>");
   engine_.cancel(id);  // finished: ignored
   EXPECT_EQ(sink->finish_count(), 1);
+}
+
+TEST_F(EngineTest, MetricsCountCancelledAndBatchedCalls) {
+  std::atomic<bool> started{false};
+  engine_.add_tool(waiting_tool(started));
+  auto sink = std::make_shared<RecordingSink>();
+  CallId id = engine_.dispatch(
+      {}, R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"wait"}})", sink);
+  engine_.cancel(id);
+  EXPECT_NE(sink->wait(), "<timeout>");
+  RequestContext batch;
+  batch.protocol_version = "2025-03-26";
+  call(R"([{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","id":2,"method":"nope"},)"
+       R"({"jsonrpc":"2.0","method":"notifications/whatever"}])",
+       batch);
+  metrics::TextWriter out;
+  engine_.write_metrics(out);
+  std::string text = out.take();
+  for (const char* line :
+       {R"(coda_mcp_tool_calls_total{tool="wait",outcome="cancelled"} 1)",
+        R"(coda_mcp_tool_call_duration_seconds_count{tool="wait"} 1)",
+        R"(coda_mcp_requests_total{method="tools/call",outcome="ok"} 1)",
+        R"(coda_mcp_requests_total{method="ping",outcome="ok"} 1)",
+        R"(coda_mcp_requests_total{method="other",outcome="error"} 1)",
+        R"(coda_mcp_notifications_total{method="other"} 1)"}) {
+    EXPECT_NE(text.find(std::string(line) + "\n"), std::string::npos) << line << "\n" << text;
+  }
 }
 
 TEST_F(EngineTest, BatchesOnlyFor20250326) {
