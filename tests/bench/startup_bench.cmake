@@ -7,3 +7,6 @@ add_custom_target(bench_startup
   DEPENDS coda startup_bench transport-mcp-http transport-stdio transport-web-ui agent-hermes agent-cli
   USES_TERMINAL
   COMMENT "Start-up benchmark: start to ready and idle RSS of coda serve")
+# In the suite, two starts guard the command itself (not the figures).
+add_test(NAME bench_startup_smoke COMMAND startup_bench $<TARGET_FILE:coda> 2)
+set_tests_properties(bench_startup_smoke PROPERTIES LABELS "bench" TIMEOUT 120)
