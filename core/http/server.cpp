@@ -53,6 +53,7 @@ struct RequestRecord {
   std::string path;     // without the query: a query may carry secrets
   std::string route;    // the label: mounted prefix, built-in path, or "" (looked up at the end)
   std::string subject;  // the authenticated caller; "" before or without authentication
+  bool accounted = false;
 };
 
 }  // namespace
@@ -85,7 +86,11 @@ struct HttpServer::Impl {
         access_log(c.access_log) {}
 
   void serve(HTTPServerRequest& request, HTTPServerResponse& response, RequestRecord& record);
-  // Counts the finished request and writes its access log line.
+  // Once per request, when its status is final: closes the connection after it while draining, and
+  // counts it and writes its access log line (account). A route's buffered response is concluded
+  // just before it is written, so a client that has its answer also finds it counted.
+  void conclude(const HTTPServerRequest& request, HTTPServerResponse& response,
+                RequestRecord& record);
   void account(const HTTPServerRequest& request, const HTTPServerResponse& response,
                RequestRecord& record);
   WebSocketSession::Limits ws_limits() const {
@@ -176,12 +181,7 @@ class RequestHandler : public Poco::Net::HTTPRequestHandler {
       } catch (const Poco::Exception&) {
       }
     }
-    if (impl_.tracker.draining()) response.setKeepAlive(false);
-    try {
-      impl_.account(request, response, record);
-    } catch (const std::exception& e) {
-      log::get("http").error(std::string("accounting the request failed: ") + e.what());
-    }
+    impl_.conclude(request, response, record);
     impl_.tracker.set_phase(ConnectionTracker::Phase::kFinishing);
   }
 
@@ -374,6 +374,18 @@ class ConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
 };
 
 }  // namespace
+
+void HttpServer::Impl::conclude(const HTTPServerRequest& request, HTTPServerResponse& response,
+                                RequestRecord& record) {
+  if (record.accounted) return;
+  record.accounted = true;
+  if (tracker.draining()) response.setKeepAlive(false);
+  try {
+    account(request, response, record);
+  } catch (const std::exception& e) {
+    log::get("http").error(std::string("accounting the request failed: ") + e.what());
+  }
+}
 
 void HttpServer::Impl::account(const HTTPServerRequest& request,
                                const HTTPServerResponse& response, RequestRecord& record) {
@@ -575,6 +587,7 @@ void HttpServer::Impl::serve(HTTPServerRequest& request, HTTPServerResponse& res
                  ": unknown exception");
     exchange.send_error(500, "internal error");
   }
+  if (!exchange.headers_sent()) conclude(request, response, record);
   exchange.finish();
 }
 
