@@ -199,9 +199,12 @@ struct coda_host_t {
   void (*set_error)(const coda_host_t* host, coda_str_t message);
 
   /* ---- messages: the MCP engine ----
-   * origin_json describes where the message came from: {"transport", "conn", "identity", "headers",
-   * "session_id", "protocol_version", "request_id", "base_url"}. The reply arrives through `sink` (possibly before
-   * dispatch returns). out_call (may be NULL) receives an id for cancel_call. */
+   * origin_json describes where the message came from: {"transport", "conn", "identity",
+   * "session_id", "protocol_version", "request_id", "base_url"}: strings, except "conn" (an integer
+   * >= 0) and "identity" (the object the host handed the route as identity_json: "subject", "email",
+   * "name" strings, "admin", "authenticated" booleans). Other members are ignored; a known member of
+   * another type (null aside) makes the call fail with CODA_E_INVALID. The reply arrives through
+   * `sink` (possibly before dispatch returns). out_call (may be NULL) receives an id for cancel_call. */
   coda_status_t (*dispatch)(const coda_host_t* host, coda_str_t origin_json, coda_str_t message,
                             const coda_reply_sink_t* sink, uint64_t* out_call);
   /* The client went away: abort the call if it is still running; its FINAL is still sent. */
