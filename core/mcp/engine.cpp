@@ -186,7 +186,10 @@ class Engine::Impl : public std::enable_shared_from_this<Engine::Impl> {
   void handle_notification(const RequestContext& ctx, const std::string& method,
                            const Object::Ptr& params);
   std::string initialize_result(const Object::Ptr& params) const;
-  std::string tools_list_result(const Object::Ptr& params, std::string& error) const;
+  // The result text of a tools/list page, shared with the cache; null (and `error` set) for a bad
+  // cursor.
+  std::shared_ptr<const std::string> tools_list_result(const Object::Ptr& params,
+                                                       std::string& error) const;
   void tools_call(const RequestContext& ctx, const Object::Ptr& params, const std::string& id_text,
                   const std::shared_ptr<Exchange>& exchange, CallId call_id);
   void push_to_connections(const std::string& json);
@@ -197,7 +200,8 @@ class Engine::Impl : public std::enable_shared_from_this<Engine::Impl> {
   std::condition_variable calls_done_;
   std::string default_instructions_;
   std::map<std::string, ToolEntry> tools_;
-  mutable std::map<std::string, std::string> list_cache_;  // cursor -> tools/list result text
+  // cursor -> tools/list result text
+  mutable std::map<std::string, std::shared_ptr<const std::string>> list_cache_;
   std::map<ConnectionId, std::shared_ptr<Connection>> connections_;
   std::map<std::string, LogLevel> log_levels_;  // by scope_of()
   // In-flight tools/call by "scope \n request id" (notifications/cancelled) and by dispatch id.
@@ -487,10 +491,10 @@ void Engine::Impl::handle_request(const RequestContext& ctx, const Object::Ptr& 
     answer_result(exchange, method, jsonrpc::result(id_text, "{}"));
   } else if (method == "tools/list") {
     std::string error;
-    std::string result = tools_list_result(params, error);
-    answer(exchange, method, !error.empty(),
-           error.empty() ? jsonrpc::result(id_text, result)
-                         : jsonrpc::error(id_text, jsonrpc::kInvalidParams, error));
+    auto result = tools_list_result(params, error);
+    answer(exchange, method, result == nullptr,
+           result ? jsonrpc::result(id_text, *result)
+                  : jsonrpc::error(id_text, jsonrpc::kInvalidParams, error));
   } else if (method == "tools/call") {
     tools_call(ctx, params, id_text, exchange, call_id);
   } else if (method == "logging/setLevel") {
@@ -541,12 +545,13 @@ std::string Engine::Impl::initialize_result(const Object::Ptr& params) const {
   return jsonrpc::to_text(Var(result));
 }
 
-std::string Engine::Impl::tools_list_result(const Object::Ptr& params, std::string& error) const {
+std::shared_ptr<const std::string> Engine::Impl::tools_list_result(const Object::Ptr& params,
+                                                                   std::string& error) const {
   std::string cursor;
   if (!params.isNull() && params->has("cursor") && !params->isNull("cursor")) {
     if (!params->get("cursor").isString()) {
       error = "Invalid params: cursor must be a string returned as nextCursor by tools/list";
-      return "";
+      return nullptr;
     }
     cursor = params->get("cursor").extract<std::string>();
   }
@@ -557,7 +562,7 @@ std::string Engine::Impl::tools_list_result(const Object::Ptr& params, std::stri
     auto decoded = unbase64(cursor);
     if (!decoded || decoded->rfind(kCursorPrefix, 0) != 0) {
       error = "Invalid params: unknown cursor (send a nextCursor returned by tools/list)";
-      return "";
+      return nullptr;
     }
     it = tools_.upper_bound(decoded->substr(sizeof(kCursorPrefix) - 1));
   }
@@ -572,8 +577,9 @@ std::string Engine::Impl::tools_list_result(const Object::Ptr& params, std::stri
     text += R"(,"nextCursor":)" + jsonrpc::quote(base64(kCursorPrefix + std::prev(it)->first));
   }
   text += '}';
-  if (list_cache_.size() < 1024) list_cache_[cursor] = text;
-  return text;
+  auto shared = std::make_shared<const std::string>(std::move(text));
+  if (list_cache_.size() < 1024) list_cache_[cursor] = shared;
+  return shared;
 }
 
 void Engine::Impl::tools_call(const RequestContext& ctx, const Object::Ptr& params,

@@ -1,128 +1,276 @@
 #include "core/mcp/origin.hpp"
 
+#include <cstdint>
 #include <stdexcept>
-
-#include <Poco/Exception.h>
-#include <Poco/JSON/Handler.h>
-#include <Poco/JSON/Parser.h>
 
 #include "coda/plugin.hpp"
 
 namespace coda::mcp {
 namespace {
 
-// Reads an origin straight into a RequestContext while Poco's parser walks the text: every message
-// crosses the ABI with one, so it builds no DOM. Members it does not know are skipped, whatever their
-// type; a known member of the wrong type is an error.
-class OriginReader : public Poco::JSON::Handler {
+// Reads an origin straight into a RequestContext: every message crosses the ABI with one, so this is
+// a small strict JSON reader (RFC 8259) rather than a DOM. Members it does not know are skipped,
+// whatever their shape; a known member of the wrong type is an error, as is anything that is not one
+// JSON object.
+class OriginReader {
  public:
-  explicit OriginReader(RequestContext& ctx) : ctx_(ctx) {}
+  OriginReader(std::string_view text, RequestContext& ctx) : in_(text), ctx_(ctx) {}
 
-  bool saw_object() const { return saw_object_; }
-  bool saw_identity() const { return saw_identity_; }
-
-  void reset() override {}
-  void startObject() override {
-    if (depth_ == 0) saw_object_ = true;
-    if (depth_ == 1 && key_ == "identity" && !in_array_) {
-      in_identity_ = true;
-      saw_identity_ = true;
-    } else if (depth_ == 1) {
-      expect_scalar("an object");
-    }
-    ++depth_;
-    key_.clear();
-  }
-  void endObject() override {
-    --depth_;
-    if (depth_ == 1) in_identity_ = false;
-  }
-  void startArray() override {
-    if (depth_ == 0) throw std::invalid_argument("origin: not a JSON object");
-    if (depth_ == 1 || (depth_ == 2 && in_identity_)) expect_scalar("an array");
-    ++array_depth_;
-    in_array_ = true;
-  }
-  void endArray() override { in_array_ = --array_depth_ > 0; }
-  void key(const std::string& k) override { key_ = k; }
-
-  void null() override {}  // a null member keeps its default
-  void value(int v) override { integer(v < 0, static_cast<uint64_t>(v)); }
-  void value(unsigned v) override { integer(false, v); }
-  void value(Poco::Int64 v) override { integer(v < 0, static_cast<uint64_t>(v)); }
-  void value(Poco::UInt64 v) override { integer(false, v); }
-  void value(double) override { expect_scalar("a number"); }
-  void value(const std::string& v) override {
-    if (std::string* field = string_field()) {
-      *field = v;
-    } else {
-      expect_scalar("a string");
-    }
-  }
-  void value(bool b) override {
-    if (in_array_) return;
-    if (depth_ == 2 && in_identity_ && key_ == "admin") {
-      ctx_.identity.admin = b;
-    } else if (depth_ == 2 && in_identity_ && key_ == "authenticated") {
-      ctx_.identity.authenticated = b;
-    } else {
-      expect_scalar("a boolean");
-    }
+  // Returns whether an "identity" object was present.
+  bool read() {
+    space();
+    if (!eat('{')) fail("expected a JSON object");
+    members([this](const std::string& key) { top_member(key); });
+    space();
+    if (pos_ != in_.size()) fail("unexpected text after the object");
+    return saw_identity_;
   }
 
  private:
-  // The string member the current key names, if any.
-  std::string* string_field() {
-    if (in_array_) return nullptr;
-    if (depth_ == 1) {
-      if (key_ == "transport") return &ctx_.transport;
-      if (key_ == "session_id") return &ctx_.session_id;
-      if (key_ == "protocol_version") return &ctx_.protocol_version;
-      if (key_ == "request_id") return &ctx_.request_id;
-      if (key_ == "base_url") return &ctx_.base_url;
-    } else if (depth_ == 2 && in_identity_) {
-      if (key_ == "subject") return &ctx_.identity.subject;
-      if (key_ == "email") return &ctx_.identity.email;
-      if (key_ == "name") return &ctx_.identity.display_name;
-    }
-    return nullptr;
+  static constexpr int kMaxDepth = 64;
+
+  [[noreturn]] void fail(const std::string& what) const {
+    throw std::invalid_argument("origin: not a JSON object: " + what + " at offset " +
+                                std::to_string(pos_));
   }
-  void integer(bool negative, uint64_t v) {
-    if (!in_array_ && depth_ == 1 && key_ == "conn") {
-      if (negative) throw std::invalid_argument("origin: 'conn' must be a connection number >= 0");
-      ctx_.connection = v;
-    } else {
-      expect_scalar("a number");
+  [[noreturn]] static void wrong_type(const std::string& what) {
+    throw std::invalid_argument("origin: " + what);
+  }
+  void space() {
+    while (pos_ < in_.size() &&
+           (in_[pos_] == ' ' || in_[pos_] == '\t' || in_[pos_] == '\n' || in_[pos_] == '\r')) {
+      ++pos_;
     }
   }
-  // A value of type `what` where the current key expects something else: an error for known members.
-  void expect_scalar(const char* what) {
-    if (in_array_) return;
-    if (depth_ == 1) {
-      if (key_ == "conn") throw std::invalid_argument("origin: 'conn' must be an integer");
-      if (key_ == "identity") throw std::invalid_argument("origin: 'identity' must be an object");
-      if (key_ == "transport" || key_ == "session_id" || key_ == "protocol_version" ||
-          key_ == "request_id" || key_ == "base_url") {
-        throw std::invalid_argument("origin: '" + key_ + "' must be a string, not " + what);
-      }
-    } else if (depth_ == 2 && in_identity_) {
-      if (key_ == "subject" || key_ == "email" || key_ == "name") {
-        throw std::invalid_argument("origin: identity '" + key_ + "' must be a string, not " + what);
-      }
-      if (key_ == "admin" || key_ == "authenticated") {
-        throw std::invalid_argument("origin: identity '" + key_ + "' must be a boolean, not " +
-                                    what);
-      }
+  bool eat(char c) {
+    if (pos_ < in_.size() && in_[pos_] == c) {
+      ++pos_;
+      return true;
+    }
+    return false;
+  }
+  char peek() {
+    space();
+    return pos_ < in_.size() ? in_[pos_] : '\0';
+  }
+  bool literal(std::string_view word) {
+    if (in_.substr(pos_, word.size()) != word) return false;
+    pos_ += word.size();
+    return true;
+  }
+
+  // The members of an object whose '{' was read: calls on_member(key) with the position at the value.
+  template <class F>
+  void members(F&& on_member) {
+    if (peek() == '}') {
+      ++pos_;
+      return;
+    }
+    while (true) {
+      if (peek() != '"') fail("expected a member name");
+      std::string key = string();
+      if (peek() != ':') fail("expected ':'");
+      ++pos_;
+      space();
+      on_member(key);
+      char c = peek();
+      ++pos_;
+      if (c == '}') return;
+      if (c != ',') fail("expected ',' or '}'");
     }
   }
 
+  void top_member(const std::string& key) {
+    if (key == "transport") return string_or_null(ctx_.transport, "'transport'");
+    if (key == "session_id") return string_or_null(ctx_.session_id, "'session_id'");
+    if (key == "protocol_version") return string_or_null(ctx_.protocol_version, "'protocol_version'");
+    if (key == "request_id") return string_or_null(ctx_.request_id, "'request_id'");
+    if (key == "base_url") return string_or_null(ctx_.base_url, "'base_url'");
+    if (key == "conn") return connection();
+    if (key == "identity") {
+      if (literal("null")) return;
+      if (!eat('{')) wrong_type("'identity' must be an object");
+      saw_identity_ = true;
+      return members([this](const std::string& k) { identity_member(k); });
+    }
+    skip_value(0);
+  }
+
+  void identity_member(const std::string& key) {
+    auto& id = ctx_.identity;
+    if (key == "subject") return string_or_null(id.subject, "identity '" + key + "'");
+    if (key == "email") return string_or_null(id.email, "identity '" + key + "'");
+    if (key == "name") return string_or_null(id.display_name, "identity '" + key + "'");
+    if (key == "admin" || key == "authenticated") {
+      bool& flag = key == "admin" ? id.admin : id.authenticated;
+      if (literal("true")) {
+        flag = true;
+      } else if (literal("false")) {
+        flag = false;
+      } else if (!literal("null")) {
+        wrong_type("identity '" + key + "' must be a boolean");
+      }
+      return;
+    }
+    skip_value(1);
+  }
+
+  // `what` names the member in messages: "'transport'", "identity 'subject'".
+  void string_or_null(std::string& out, const std::string& what) {
+    if (peek() == '"') {
+      out = string();
+    } else if (!literal("null")) {
+      wrong_type(what + " must be a string");
+    }
+  }
+
+  void connection() {
+    if (literal("null")) return;
+    char first = peek();
+    if (first != '-' && (first < '0' || first > '9')) wrong_type("'conn' must be an integer");
+    std::size_t start = pos_;
+    number();
+    std::string_view text = in_.substr(start, pos_ - start);
+    if (text.find_first_of(".eE") != std::string_view::npos) {
+      wrong_type("'conn' must be an integer");
+    }
+    if (text.front() == '-') wrong_type("'conn' must be a connection number >= 0");
+    uint64_t value = 0;
+    for (char d : text) {
+      auto digit = static_cast<uint64_t>(d - '0');
+      if (value > (UINT64_MAX - digit) / 10) wrong_type("'conn' is too large");
+      value = value * 10 + digit;
+    }
+    ctx_.connection = value;
+  }
+
+  // A JSON string at pos_ ('"' included), decoded to UTF-8.
+  std::string string() {
+    if (!eat('"')) fail("expected a string");
+    std::string out;
+    while (true) {
+      if (pos_ >= in_.size()) fail("unterminated string");
+      char c = in_[pos_++];
+      if (c == '"') return out;
+      if (static_cast<unsigned char>(c) < 0x20) fail("a control character in a string");
+      if (c != '\\') {
+        out += c;
+        continue;
+      }
+      if (pos_ >= in_.size()) fail("unterminated string");
+      switch (char e = in_[pos_++]) {
+        case '"': out += '"'; break;
+        case '\\': out += '\\'; break;
+        case '/': out += '/'; break;
+        case 'b': out += '\b'; break;
+        case 'f': out += '\f'; break;
+        case 'n': out += '\n'; break;
+        case 'r': out += '\r'; break;
+        case 't': out += '\t'; break;
+        case 'u': {
+          uint32_t cp = hex4();
+          if (cp >= 0xD800 && cp <= 0xDBFF) {
+            if (!literal("\\u")) fail("a lone surrogate in a string");
+            uint32_t low = hex4();
+            if (low < 0xDC00 || low > 0xDFFF) fail("a lone surrogate in a string");
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+          } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+            fail("a lone surrogate in a string");
+          }
+          utf8(cp, out);
+          break;
+        }
+        default:
+          (void)e;
+          fail("an invalid escape in a string");
+      }
+    }
+  }
+  uint32_t hex4() {
+    if (pos_ + 4 > in_.size()) fail("a short \\u escape");
+    uint32_t v = 0;
+    for (int i = 0; i < 4; ++i) {
+      char h = in_[pos_++];
+      v <<= 4;
+      if (h >= '0' && h <= '9') {
+        v |= static_cast<uint32_t>(h - '0');
+      } else if (h >= 'a' && h <= 'f') {
+        v |= static_cast<uint32_t>(h - 'a' + 10);
+      } else if (h >= 'A' && h <= 'F') {
+        v |= static_cast<uint32_t>(h - 'A' + 10);
+      } else {
+        fail("a bad \\u escape");
+      }
+    }
+    return v;
+  }
+  static void utf8(uint32_t cp, std::string& out) {
+    if (cp < 0x80) {
+      out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      out += static_cast<char>(0xC0 | (cp >> 6));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      out += static_cast<char>(0xE0 | (cp >> 12));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+      out += static_cast<char>(0xF0 | (cp >> 18));
+      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+  }
+
+  // Skips any JSON value, checking its syntax.
+  void skip_value(int depth) {
+    if (depth > kMaxDepth) fail("nested too deeply");
+    char c = peek();
+    if (c == '"') {
+      string();
+    } else if (c == '{') {
+      ++pos_;
+      members([&](const std::string&) { skip_value(depth + 1); });
+    } else if (c == '[') {
+      ++pos_;
+      if (peek() == ']') {
+        ++pos_;
+        return;
+      }
+      while (true) {
+        skip_value(depth + 1);
+        char next = peek();
+        ++pos_;
+        if (next == ']') return;
+        if (next != ',') fail("expected ',' or ']'");
+      }
+    } else if (c == '-' || (c >= '0' && c <= '9')) {
+      number();
+    } else if (!literal("true") && !literal("false") && !literal("null")) {
+      fail("expected a value");
+    }
+  }
+  void number() {
+    eat('-');
+    auto digits = [&] {
+      std::size_t from = pos_;
+      while (pos_ < in_.size() && in_[pos_] >= '0' && in_[pos_] <= '9') ++pos_;
+      return pos_ - from;
+    };
+    std::size_t from = pos_;
+    std::size_t n = digits();
+    if (n == 0) fail("expected a digit");
+    if (in_[from] == '0' && n > 1) fail("a number with a leading zero");
+    if (eat('.') && digits() == 0) fail("expected a digit after '.'");
+    if (eat('e') || eat('E')) {
+      if (!eat('+')) eat('-');
+      if (digits() == 0) fail("expected an exponent");
+    }
+  }
+
+  std::string_view in_;
+  std::size_t pos_ = 0;
   RequestContext& ctx_;
-  std::string key_;
-  int depth_ = 0;
-  int array_depth_ = 0;
-  bool in_array_ = false;
-  bool in_identity_ = false;
-  bool saw_object_ = false;
   bool saw_identity_ = false;
 };
 
@@ -134,15 +282,8 @@ RequestContext context_from_origin_json(std::string_view origin_json, bool defau
     if (default_local_user) ctx.identity = auth::Identity::local_user();
     return ctx;
   }
-  Poco::SharedPtr<OriginReader> reader = new OriginReader(ctx);
-  try {
-    Poco::JSON::Parser parser(reader);
-    parser.parse(std::string(origin_json));
-  } catch (const Poco::Exception& e) {
-    throw std::invalid_argument("origin: not a JSON object: " + e.displayText());
-  }
-  if (!reader->saw_object()) throw std::invalid_argument("origin: not a JSON object");
-  if (!reader->saw_identity() && default_local_user) ctx.identity = auth::Identity::local_user();
+  bool saw_identity = OriginReader(origin_json, ctx).read();
+  if (!saw_identity && default_local_user) ctx.identity = auth::Identity::local_user();
   return ctx;
 }
 

@@ -73,5 +73,63 @@ TEST(Origin, RefusesWhatIsNoObjectOrHasAMemberOfTheWrongType) {
   }
 }
 
+TEST(Origin, ReadsEveryJsonEscapeAndSurrogatePairs) {
+  RequestContext ctx = context_from_origin_json(
+      R"({"transport":"\"\\\/\b\f\n\r\t\u0041\u00e9\u20ac\ud83d\ude00","conn":18446744073709551615,)"
+      R"( "identity" : { "subject" : "a" , "admin" : true } , "request_id":"" } )");
+  EXPECT_EQ(ctx.transport, "\"\\/\b\f\n\r\tA\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+  EXPECT_EQ(ctx.connection, 18446744073709551615ull);
+  EXPECT_EQ(ctx.identity.subject, "a");
+  EXPECT_TRUE(ctx.identity.admin);
+  // The last of duplicate members wins; whitespace anywhere between tokens.
+  EXPECT_EQ(context_from_origin_json("\n{\t\"transport\":\"a\",\"transport\":\"b\"}\r\n").transport,
+            "b");
+  // Unknown members of any valid shape, deeply nested, are skipped.
+  std::string deep = R"({"x":)" + std::string(60, '[') + std::string(60, ']') +
+                     R"(,"y":{"a":[1,-2.5e+3,0.0,true,false,null,"s",{}],"b":{}},"transport":"t"})";
+  EXPECT_EQ(context_from_origin_json(deep).transport, "t");
+}
+
+TEST(Origin, RefusesMalformedJsonAnywhere) {
+  for (const char* bad : {
+           R"({"transport":"a"} x)",                   // text after the object
+           R"({"transport":"a",})",                    // trailing comma
+           R"({"transport" "a"})",                     // no colon
+           R"({transport:"a"})",                       // unquoted name
+           R"({"transport":"a\x"})",                   // bad escape
+           R"({"transport":"\ud83d"})",                // lone high surrogate
+           R"({"transport":"\ude00"})",                // lone low surrogate
+           R"({"transport":"\u12"})",                  // short \u
+           "{\"transport\":\"a\nb\"}",                 // raw control character
+           R"({"transport":"a)",                       // unterminated string
+           R"({"x":01})",                              // leading zero
+           R"({"x":1.})",                              // no digit after '.'
+           R"({"x":1e})",                              // no exponent
+           R"({"x":-})",                               // no digit
+           R"({"x":tru})",                             // bad literal
+           R"({"x":[1,]})",                            // trailing comma in an array
+           R"({"x":[1 2]})",                           // missing comma
+           R"({"conn":18446744073709551616})",         // too large
+           R"({"conn":-0})",                           // negative
+           R"({"conn":1e3})",                          // not an integer
+       }) {
+    EXPECT_THROW(context_from_origin_json(bad), std::invalid_argument) << bad;
+  }
+  std::string too_deep = R"({"x":)" + std::string(100, '[') + std::string(100, ']') + "}";
+  EXPECT_THROW(context_from_origin_json(too_deep), std::invalid_argument);
+  try {
+    context_from_origin_json(R"({"transport":7})");
+    ADD_FAILURE() << "no error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "origin: 'transport' must be a string");
+  }
+  try {
+    context_from_origin_json(R"({"identity":{"admin":"yes"}})");
+    ADD_FAILURE() << "no error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "origin: identity 'admin' must be a boolean");
+  }
+}
+
 }  // namespace
 }  // namespace coda::mcp
