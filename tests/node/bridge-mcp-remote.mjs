@@ -2,9 +2,7 @@
 // `coda serve` with bearer auth, driven by the official TypeScript SDK client.
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { run, startServe, tempDir, writeFile } from './stdio-support.mjs';
+import { run, startServe, tempDir, withStdioClient, writeFile } from './stdio-support.mjs';
 
 const proxy = fileURLToPath(new URL('./node_modules/mcp-remote/dist/proxy.js', import.meta.url));
 
@@ -24,27 +22,20 @@ transports:
 `);
   process.env.CODA_MCP_REMOTE_TEST_TOKEN = token;
   const server = await startServe(['--config', config, '--data-dir', `${dir}/data`]);
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [proxy, `${server.url}/mcp`, '--transport', 'http-only', '--header',
-      `Authorization:Bearer ${token}`],
-    env: { ...process.env, MCP_REMOTE_CONFIG_DIR: `${dir}/mcp-auth` },
-    stderr: 'pipe',
-  });
-  let stderr = '';
-  transport.stderr?.on('data', (d) => { stderr += d; });
-  const client = new Client({ name: 'coda-mcp-remote-test', version: '1.0.0' });
   try {
-    await client.connect(transport);
-    assert.equal(client.getServerVersion()?.name, 'coda');
-    const { tools } = await client.listTools();
-    assert.ok(Array.isArray(tools));
-    assert.deepEqual(await client.ping(), {});
-  } catch (e) {
-    e.message += `\n--- mcp-remote stderr ---\n${stderr}\n--- coda output ---\n${server.output()}`;
-    throw e;
+    await withStdioClient({
+      command: process.execPath,
+      args: [proxy, `${server.url}/mcp`, '--transport', 'http-only', '--header',
+        `Authorization:Bearer ${token}`],
+      env: { MCP_REMOTE_CONFIG_DIR: `${dir}/mcp-auth` },
+      label: 'mcp-remote',
+    }, async (client) => {
+      assert.equal(client.getServerVersion()?.name, 'coda');
+      const { tools } = await client.listTools();
+      assert.ok(Array.isArray(tools));
+      assert.deepEqual(await client.ping(), {});
+    }, () => `\n--- coda output ---\n${server.output()}`);
   } finally {
-    await client.close();
     await server.stop();
   }
 });

@@ -87,14 +87,15 @@ export async function run(name, body) {
   process.exit(0);
 }
 
-// Spawns `coda ARGS` under the SDK's StdioClientTransport (as Claude Desktop would), connects a
-// Client, runs `fn(client, stderr)` (stderr() is what coda printed so far) and closes. A failure
-// carries coda's stderr, then `moreOutput()`.
-export async function withCodaClient(args, fn, moreOutput = () => '') {
+// Spawns `command ARGS` under the SDK's StdioClientTransport (as Claude Desktop would), connects a
+// Client, runs `fn(client, stderr)` (stderr() is what the child printed so far) and closes. A failure
+// carries the child's stderr (headed by `label`), then `moreOutput()`.
+export async function withStdioClient({ command, args, env = {}, label = command }, fn,
+  moreOutput = () => '') {
   const transport = new StdioClientTransport({
-    command: codaBinary,
+    command,
     args,
-    env: { ...process.env },
+    env: { ...process.env, ...env },
     stderr: 'pipe',
   });
   let stderr = '';
@@ -104,9 +105,14 @@ export async function withCodaClient(args, fn, moreOutput = () => '') {
     await client.connect(transport);
     await fn(client, () => stderr);
   } catch (e) {
-    e.message += `\n--- coda stderr ---\n${stderr}${moreOutput()}`;
+    e.message += `\n--- ${label} stderr ---\n${stderr}${moreOutput()}`;
     throw e;
   } finally {
     await client.close();
   }
+}
+
+// withStdioClient for `coda ARGS`.
+export async function withCodaClient(args, fn, moreOutput = () => '') {
+  return withStdioClient({ command: codaBinary, args, label: 'coda' }, fn, moreOutput);
 }
