@@ -11,11 +11,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -34,8 +38,8 @@ int free_port() {
   socklen_t len = sizeof addr;
   if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
       ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    std::perror("startup_bench: free port");
-    std::exit(2);
+    ::close(fd);
+    throw std::runtime_error(std::string("no free port: ") + std::strerror(errno));
   }
   ::close(fd);
   return ntohs(addr.sin_port);
@@ -90,20 +94,18 @@ Run run_once(const std::string& coda, const std::string& data_dir) {
   pid_t pid = 0;
   auto started = Clock::now();
   if (posix_spawn(&pid, coda.c_str(), &files, nullptr, argv.data(), environ) != 0) {
-    std::perror("startup_bench: spawn");
-    std::exit(2);
+    throw std::runtime_error("cannot start " + coda);
   }
   posix_spawn_file_actions_destroy(&files);
   while (!ready(port)) {
     int status = 0;
     if (::waitpid(pid, &status, WNOHANG) == pid) {
-      std::cerr << "startup_bench: coda exited before it was ready\n";
-      std::exit(2);
+      throw std::runtime_error("coda exited before it was ready");
     }
     if (Clock::now() - started > std::chrono::seconds(20)) {
-      std::cerr << "startup_bench: coda was not ready within 20 s\n";
       ::kill(pid, SIGKILL);
-      std::exit(2);
+      ::waitpid(pid, nullptr, 0);
+      throw std::runtime_error("coda was not ready within 20 s");
     }
     std::this_thread::sleep_for(std::chrono::microseconds(500));
   }
@@ -127,16 +129,28 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string coda = argv[1];
-  const int runs = argc > 2 ? std::max(1, std::atoi(argv[2])) : 10;
-  char dir_template[] = "/tmp/coda-bench-startup-XXXXXX";
-  if (::mkdtemp(dir_template) == nullptr) {
+  const int runs = argc > 2 ? std::atoi(argv[2]) : 10;
+  if (runs < 1) {
+    std::cerr << "startup_bench: RUNS must be a number >= 1, not '" << argv[2] << "'\n";
+    return 2;
+  }
+  std::string dir_template =
+      (std::filesystem::temp_directory_path() / "coda-bench-startup-XXXXXX").string();
+  if (::mkdtemp(dir_template.data()) == nullptr) {
     std::perror("startup_bench: mkdtemp");
     return 2;
   }
   std::vector<Run> all;
   for (int i = 0; i < runs; ++i) {
     // A fresh data dir each time: the first start creates the database, like a new install.
-    all.push_back(run_once(coda, std::string(dir_template) + "/data" + std::to_string(i)));
+    try {
+      all.push_back(run_once(coda, dir_template + "/data" + std::to_string(i)));
+    } catch (const std::exception& e) {
+      std::cerr << "startup_bench: " << e.what() << "\n";
+      std::error_code ignored;
+      std::filesystem::remove_all(dir_template, ignored);
+      return 2;
+    }
     std::printf("run %2d: ready in %6.1f ms, idle RSS %6ld KiB (private %ld, shared libraries %ld)\n",
                 i + 1, all.back().ready_ms, all.back().rss, all.back().anon, all.back().file);
   }
@@ -148,6 +162,7 @@ int main(int argc, char** argv) {
               all.back().ready_ms);
   std::printf("idle RSS: %.1f MiB at most (bar <= 15 MB); private %.1f MiB, shared library pages %.1f MiB\n",
               rss / 1024.0, median.anon / 1024.0, median.file / 1024.0);
-  std::string cleanup = std::string("rm -rf ") + dir_template;
-  return std::system(cleanup.c_str()) == 0 ? 0 : 1;
+  std::error_code error;
+  std::filesystem::remove_all(dir_template, error);
+  return error ? 1 : 0;
 }
