@@ -10,7 +10,7 @@
 #include <fstream>
 #include <thread>
 
-#include "tests/integration/security_support.hpp"
+#include "tests/security/security_support.hpp"
 
 namespace coda::test {
 namespace {

@@ -19,7 +19,7 @@
 #include <thread>
 #include <vector>
 
-#include "tests/integration/security_support.hpp"
+#include "tests/security/security_support.hpp"
 #include "tests/support/coda_server.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/temp_dir.hpp"

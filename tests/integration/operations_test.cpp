@@ -10,7 +10,7 @@
 #include <filesystem>
 #include <string>
 
-#include "tests/integration/security_support.hpp"
+#include "tests/security/security_support.hpp"
 #include "tests/support/coda_server.hpp"
 #include "tests/support/temp_dir.hpp"
 

@@ -10,7 +10,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/integration/security_support.hpp"
+#include "tests/security/security_support.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace coda::test {

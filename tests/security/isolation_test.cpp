@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "core/auth/secrets.hpp"
-#include "tests/integration/security_support.hpp"
+#include "tests/security/security_support.hpp"
 
 namespace coda::test::security {
 namespace {

@@ -10,7 +10,7 @@
 #include <Poco/JSON/Parser.h>
 
 #include "core/auth/secrets.hpp"
-#include "tests/integration/security_support.hpp"
+#include "tests/security/security_support.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/unit/auth/jwt_fixture.hpp"
 

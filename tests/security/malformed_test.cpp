@@ -16,7 +16,7 @@
 #include <Poco/Net/StreamSocket.h>
 
 #include "core/auth/secrets.hpp"
-#include "tests/integration/security_support.hpp"
+#include "tests/security/security_support.hpp"
 
 namespace coda::test::security {
 namespace {

@@ -1,6 +1,6 @@
 #pragma once
 
-// Helpers of the attack suite (tests/integration/security_*_test.cpp): MCP tool calls over the real
+// Helpers of the attack suite (tests/security/*_test.cpp): MCP tool calls over the real
 // HTTP transport with chosen credentials, and reading their answers (JSON or SSE).
 #include <gtest/gtest.h>
 
