@@ -50,6 +50,27 @@ tasks::ViewerLinks viewer_links(const config::Config& config) {
   return links;
 }
 
+// The agents' policy with the files the host read that may hold secrets — the config file, bearer
+// token files, the TLS key, the OAuth JWKS file — hidden from sandboxed agents.
+config::AgentPolicy policy_with_hidden_files(const config::Config& config) {
+  config::AgentPolicy policy = config.agents.policy;
+  auto hide = [&policy](const std::string& path) {
+    std::error_code error;
+    if (path.empty() || !std::filesystem::exists(path, error)) return;
+    policy.sandbox.hidden.push_back(std::filesystem::absolute(path, error).string());
+  };
+  if (config.source != "<built-in>") hide(config.source);
+  for (const auto& token : config.auth.tokens) hide(token.file);
+  hide(config.server.tls.key_file);
+  try {
+    auto oauth = Poco::JSON::Parser().parse(config.auth.oauth_json).extract<Poco::JSON::Object::Ptr>();
+    if (oauth->has("jwks_file")) hide(oauth->getValue<std::string>("jwks_file"));
+  } catch (const std::exception&) {
+    // No usable oauth section: nothing to hide (the authenticator refuses a bad one).
+  }
+  return policy;
+}
+
 }  // namespace
 
 std::string resolve_data_dir(const config::ServerConfig& server) {
@@ -123,7 +144,7 @@ void Runtime::start(const std::function<void(const std::string& url)>& on_listen
   engine_options.config = config_.mcp;
   engine_ = std::make_unique<mcp::Engine>(engine_options);
   if (!processes_) {
-    processes_ = process::ProcessService::create(config_.agents.policy, data_dir_);
+    processes_ = process::ProcessService::create(policy_with_hidden_files(config_), data_dir_);
     processes_->set_log_sink([](int level, const std::string& message) {
       log::log_abi_level(log::get("process"), level, message);
     });

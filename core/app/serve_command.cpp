@@ -1,3 +1,5 @@
+#include <sys/prctl.h>
+
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -23,6 +25,10 @@ struct ServeOptions {
 };
 
 int run_serve(const ServeOptions& options) {
+  // Not dumpable: /proc/<pid>/environ, mem, fd and maps of the host stay closed to processes of the
+  // same uid without CAP_SYS_PTRACE — the agents it runs. Its environment holds secrets that
+  // agents.policy.env_allowlist keeps from them. (Also: no core dumps of a process holding tokens.)
+  ::prctl(PR_SET_DUMPABLE, 0);
   // Before any thread exists: every thread inherits the blocked SIGINT/SIGTERM.
   ShutdownSignal signals;
 

@@ -125,6 +125,9 @@ struct SandboxConfig {
   std::string bwrap = "bwrap";
   std::vector<std::string> writable;  // extra writable paths
   bool network = true;
+  // Files the host read that may hold secrets (the config file, token and key files): hidden from
+  // sandboxed agents. Set by the host at start-up, not from YAML.
+  std::vector<std::string> hidden;
 };
 
 struct AgentPolicy {

@@ -5,9 +5,11 @@
 
 #include "core/config/config.hpp"
 
-// The optional bubblewrap sandbox around an agent: the whole file system read-only, the workspace
-// (and the admin's extra paths) writable, the host's data dir (database, other tasks' workspaces)
-// replaced by an empty tmpfs, a private /tmp, and optionally no network.
+// The optional bubblewrap sandbox around an agent: its own pid namespace and /proc (the host's and
+// other tasks' processes invisible; the whole tree dies with bwrap, which dies with the host), the
+// whole file system read-only, the workspace (and the admin's extra paths) writable, the host's data
+// dir (database, other tasks' workspaces) replaced by an empty tmpfs, the host's secret files
+// (sandbox.hidden) replaced by /dev/null, a private /tmp, and optionally no network.
 namespace coda::process {
 
 // The argv that runs `command` inside bwrap. `bwrap` is the resolved bwrap executable; `writable`

@@ -57,21 +57,6 @@ std::string interface_address() {
   return found;
 }
 
-// `yaml` with the agents' environment given FAKE_SCRIPT, the only change.
-std::string with_fake_script(std::string text, const std::string& script) {
-  const std::string env = "    env: {FAKE_SCRIPT: " + script + "}\n";
-  if (const auto existing = text.find("    env: {}\n"); existing != std::string::npos) {
-    text.replace(existing, 12, env);
-  } else if (const auto policy = text.find("\n  policy:\n"); policy != std::string::npos) {
-    text.insert(policy + 11, env);
-  } else if (const auto agents = text.find("\nagents:\n"); agents != std::string::npos) {
-    text.insert(agents + 9, "  policy:\n" + env);
-  } else {
-    ADD_FAILURE() << "no agents section in:\n" << text;
-  }
-  return text;
-}
-
 // A shipped config file with FAKE_SCRIPT for the agents.
 std::string shipped_config(const std::string& name, const std::string& script) {
   return with_fake_script(read_file(std::string(CODA_SOURCE_DIR) + "/" + name), script);
@@ -91,29 +76,6 @@ std::string attack_script(const std::vector<std::string>& targets,
               " || echo \"ATTACK-STATUS " + target + " curl-failed-$?\"\n";
   }
   return script;
-}
-
-// Polls coda_get_result until the task is no longer queued or running; returns every event's data.
-std::string finished_output(const std::string& mcp_url, const std::string& task_id,
-                            const Headers& caller) {
-  const auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto result = call_tool_at(mcp_url, "coda_get_result",
-                            R"({"task_id":")" + task_id + R"(","wait_s":5,"events_after":0})",
-                            caller);
-    EXPECT_FALSE(result.is_error) << result.text;
-    if (result.is_error || result.structured.isNull()) return "";
-    const auto status = result.structured->getValue<std::string>("status");
-    if (status == "queued" || status == "running") continue;
-    std::string out = "status " + status + "\n";
-    auto events = result.structured->getArray("events");
-    for (std::size_t i = 0; events && i < events->size(); ++i) {
-      out += events->getObject(i)->optValue<std::string>("data", "") + "\n";
-    }
-    return out;
-  }
-  ADD_FAILURE() << "task " << task_id << " did not finish";
-  return "";
 }
 
 struct Scenario {

@@ -4,6 +4,7 @@
 // HTTP transport with chosen credentials, and reading their answers (JSON or SSE).
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -114,6 +115,44 @@ inline CodaServer::Options server_options(const std::string& config_yaml,
   env["PATH"] = std::string(CODA_FIXTURE_AGENT_DIR) + ":" + (getenv("PATH") ? getenv("PATH") : "");
   options.env = std::move(env);
   return options;
+}
+
+// `yaml` with the agents' environment given FAKE_SCRIPT, the only change.
+inline std::string with_fake_script(std::string text, const std::string& script) {
+  const std::string env = "    env: {FAKE_SCRIPT: " + script + "}\n";
+  if (const auto existing = text.find("    env: {}\n"); existing != std::string::npos) {
+    text.replace(existing, 12, env);
+  } else if (const auto policy = text.find("\n  policy:\n"); policy != std::string::npos) {
+    text.insert(policy + 11, env);
+  } else if (const auto agents = text.find("\nagents:\n"); agents != std::string::npos) {
+    text.insert(agents + 9, "  policy:\n" + env);
+  } else {
+    ADD_FAILURE() << "no agents section in:\n" << text;
+  }
+  return text;
+}
+
+// Polls coda_get_result until the task is no longer queued or running; returns every event's data.
+inline std::string finished_output(const std::string& mcp_url, const std::string& task_id,
+                                   const Headers& caller) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto result = call_tool_at(mcp_url, "coda_get_result",
+                               R"({"task_id":")" + task_id + R"(","wait_s":5,"events_after":0})",
+                               caller);
+    EXPECT_FALSE(result.is_error) << result.text;
+    if (result.is_error || result.structured.isNull()) return "";
+    const auto status = result.structured->getValue<std::string>("status");
+    if (status == "queued" || status == "running") continue;
+    std::string out = "status " + status + "\n";
+    auto events = result.structured->getArray("events");
+    for (std::size_t i = 0; events && i < events->size(); ++i) {
+      out += events->getObject(i)->optValue<std::string>("data", "") + "\n";
+    }
+    return out;
+  }
+  ADD_FAILURE() << "task " << task_id << " did not finish";
+  return "";
 }
 
 }  // namespace coda::test::security

@@ -8,6 +8,9 @@ namespace coda::test {
 class TempDir {
  public:
   TempDir();
+  // A fresh directory under `base` instead (e.g. /var/tmp, for a path a sandbox's private /tmp
+  // does not cover).
+  explicit TempDir(const std::string& base);
   ~TempDir();
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;

@@ -10,6 +10,7 @@
 #include "core/process/proc_table.hpp"
 #include "core/process/process_service.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/unavailable.hpp"
 #include "tests/unit/process/recording_events.hpp"
 
 namespace coda::process {
@@ -287,7 +288,7 @@ TEST_F(ProcessServiceTest, ShutdownEndsEveryChildAndRefusesNewOnes) {
 }
 
 TEST_F(ProcessServiceTest, SandboxHidesTheDataDirAndKeepsTheRestReadOnly) {
-  if (!service_->which("bwrap")) GTEST_SKIP() << "bubblewrap is not installed";
+  if (!service_->which("bwrap")) CODA_MECHANISM_UNAVAILABLE("bubblewrap is not installed");
   const std::string data = dir_.path() + "/data";
   const auto secret = dir_.write("data/coda.db", "secret rows");
   const auto marker = dir_.write("data/ws/seen.txt", "workspace file");
@@ -302,7 +303,7 @@ TEST_F(ProcessServiceTest, SandboxHidesTheDataDirAndKeepsTheRestReadOnly) {
   s.cwd = workspace;
   auto events = run(s);
   if (events->err().find("bwrap:") != std::string::npos) {
-    GTEST_SKIP() << "bubblewrap cannot create namespaces here: " << events->err();
+    CODA_MECHANISM_UNAVAILABLE("bubblewrap cannot create namespaces here: " << events->err());
   }
   EXPECT_EQ(events->out(), "hidden\nworkspace file\nwrote\nread-only\n") << events->err();
   EXPECT_EQ(coda::test::read_file(workspace + "/written.txt"), "ok\n");

@@ -1,0 +1,145 @@
+// The attack suite: an agent tries to read the host and another task. Mallory's agent (fake:script)
+// reads coda's /proc/<pid>/environ, mem, maps and fd, the store (tasks.db), the config file the host
+// read, every file under the data dir (another running task's workspace holds a secret), every
+// process's environ and cmdline in /proc (the other agent's included), and its own environment. None
+// of the secrets may show up in its output: the secret in coda's environment, the client secret
+// Databricks puts there, Bob's workspace file, Bob's prompt, the store's bytes, the config's marker.
+//   Sandboxed (agents.policy.sandbox.enabled): bubblewrap's pid namespace hides every other process,
+//   the data dir is an empty tmpfs but for the agent's own workspace, the config file is /dev/null,
+//   the host is not dumpable (and bwrap drops capabilities, so root inside cannot override that).
+//   Not sandboxed, as an unprivileged user: the host is not dumpable, so its /proc files stay closed
+//   (the store and other workspaces are then readable: that is what the sandbox is for).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <thread>
+
+#include "core/auth/secrets.hpp"
+#include "tests/security/security_support.hpp"
+
+namespace coda::test::security {
+namespace {
+
+constexpr const char* kEnvSecret = "host-env-secret-4e5f6a7b8c";
+constexpr const char* kClientSecret = "dbx-client-secret-9a8b7c6d";
+constexpr const char* kWorkspaceSecret = "bob-workspace-secret-1c2d3e";
+constexpr const char* kPromptSecret = "bob-prompt-secret-5f6e7d";
+constexpr const char* kConfigMarker = "config-file-marker-8e9f0a";
+constexpr const char* kBobToken = "bob-confine-token-0a1b2c3d4e5f";
+constexpr const char* kMalloryToken = "mallory-confine-token-6a7b8c9d";
+
+// $1 = 1: Bob's agent, which keeps a secret in its workspace and runs on. $1 = 2: Mallory's, which
+// reads everything it can name. CODA_PID, DATA_DIR and CONFIG are filled in once coda runs.
+constexpr const char* kScript = R"(
+if [ "$1" = 1 ]; then
+  printf '%s\n' "@WORKSPACE_SECRET@" > secret.txt
+  exec sleep 100000
+fi
+try() { echo "TRY $1"; head -c 4096 "$1" 2>&1 | tr '\0' ' '; echo; }
+for f in environ mem maps cmdline; do try /proc/@CODA_PID@/$f; done
+ls -l /proc/@CODA_PID@/fd/ 2>&1 | head -20
+for fd in /proc/@CODA_PID@/fd/*; do try "$fd"; done
+try "@DATA_DIR@/tasks.db"
+try "@CONFIG@"
+find "@DATA_DIR@" -type f 2>/dev/null | while read -r f; do try "$f"; done
+for p in /proc/[0-9]*; do try "$p/environ"; try "$p/cmdline"; done
+env
+echo ATTACK-DONE
+)";
+
+std::string replace_all(std::string text, const std::string& from, const std::string& to) {
+  for (auto pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos + to.size())) {
+    text.replace(pos, from.size(), to);
+  }
+  return text;
+}
+
+class Confinement : public ::testing::Test {
+ protected:
+  // Bob's agent holds its secret, then Mallory's agent attacks; returns what Mallory's agent printed.
+  // The config, the attack script and the data dir live under /var/tmp, as they would under /etc
+  // and /var/lib: outside the private /tmp a sandbox gives every agent anyway.
+  std::string attack(bool sandbox) {
+    std::string auth = "  mode: bearer\n  tokens:\n";
+    for (auto [token, who] : {std::pair{kBobToken, "bob"}, std::pair{kMalloryToken, "mallory"}}) {
+      auth += "    - {sha256: " + auth::sha256_hex(token) + ", subject: " + who + "}\n";
+    }
+    const std::string script = dir_.path() + "/attack.sh";
+    std::string config = with_fake_script(host_config(auth), script);
+    config.replace(config.find("  policy:\n"), 10,
+                   std::string("  policy:\n    sandbox: {enabled: ") + (sandbox ? "true" : "false") +
+                       "}\n");
+    config += "# " + std::string(kConfigMarker) + "\n";
+    const std::string config_file = dir_.write("etc/coda.yaml", config);
+    const std::string data_dir = dir_.path() + "/data";
+    auto options = server_options("", {{"CODA_TEST_SECRET", kEnvSecret},
+                                       {"DATABRICKS_CLIENT_SECRET", kClientSecret}});
+    options.args.insert(options.args.end(), {"--config", config_file});
+    options.data_dir = data_dir;
+    dir_.write("attack.sh", "exit 0\n");  // replaced once the host's pid is known
+    server_ = std::make_unique<CodaServer>(options);
+    dir_.write("attack.sh",
+               replace_all(replace_all(replace_all(replace_all(kScript, "@CODA_PID@",
+                                                               std::to_string(server_->pid())),
+                                                   "@DATA_DIR@", data_dir),
+                                       "@CONFIG@", config_file),
+                           "@WORKSPACE_SECRET@", kWorkspaceSecret));
+
+    auto bob = call_tool(*server_, "coda_run",
+                         std::string(R"({"prompt":"fake:script:1 )") + kPromptSecret + "\"}",
+                         bearer(kBobToken));
+    EXPECT_FALSE(bob.is_error) << bob.text;
+    // Bob's secret file exists before Mallory looks for it.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline && !bob_secret_written()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_TRUE(bob_secret_written()) << server_->output();
+
+    auto mallory = call_tool(*server_, "coda_run", R"({"prompt":"fake:script:2"})",
+                             bearer(kMalloryToken));
+    EXPECT_FALSE(mallory.is_error) << mallory.text;
+    if (mallory.is_error) return "";
+    return finished_output(server_->mcp_url(),
+                           mallory.structured->getValue<std::string>("task_id"),
+                           bearer(kMalloryToken));
+  }
+
+  bool bob_secret_written() const {
+    return std::system(("grep -rqs " + std::string(kWorkspaceSecret) + " " + server_->data_dir() +
+                        " --include=secret.txt").c_str()) == 0;
+  }
+
+  static void expect_no_secret(const std::string& output, bool store_and_workspaces) {
+    ASSERT_NE(output.find("ATTACK-DONE"), std::string::npos) << "the attack did not run:\n"
+                                                              << output;
+    for (const char* secret : {kEnvSecret, kClientSecret, kPromptSecret}) {
+      EXPECT_EQ(output.find(secret), std::string::npos) << "leaked " << secret << ":\n" << output;
+    }
+    if (!store_and_workspaces) return;
+    for (const char* secret : {kWorkspaceSecret, kConfigMarker, "SQLite format 3"}) {
+      EXPECT_EQ(output.find(secret), std::string::npos) << "leaked " << secret << ":\n" << output;
+    }
+  }
+
+  TempDir dir_{"/var/tmp"};
+  std::unique_ptr<CodaServer> server_;  // declared last: stopped before dir_ goes
+};
+
+TEST_F(Confinement, ASandboxedAgentReadsNothingOfTheHostOrOfAnotherTask) {
+  expect_no_secret(attack(true), true);
+}
+
+TEST_F(Confinement, WithoutTheSandboxTheHostsProcFilesStayClosedToAnUnprivilegedAgent) {
+  if (::geteuid() == 0) {
+    // Root agents pass ptrace checks: only the sandbox (test above) or a separate uid protect them.
+    // This case is tried by security_unprivileged_user, which runs this binary as a normal user.
+    SUCCEED() << "as root: covered by the sandboxed test and by the unprivileged run";
+    return;
+  }
+  expect_no_secret(attack(false), false);
+}
+
+}  // namespace
+}  // namespace coda::test::security
