@@ -173,6 +173,15 @@ std::string string_claim(const Poco::JSON::Object& payload, const std::string& n
   return value.isString() ? value.toString() : "";
 }
 
+// True when the token's email_verified claim (OpenID Connect Core 5.1) is true. Some issuers
+// (Amazon Cognito) send it as the string "true"; anything else, or no claim, is unverified.
+bool email_verified(const Poco::JSON::Object& payload) {
+  if (!payload.has("email_verified")) return false;
+  auto value = payload.get("email_verified");
+  if (value.type() == typeid(bool)) return value.extract<bool>();
+  return value.isString() && value.toString() == "true";
+}
+
 // A host[:port] as sent in a Host header, or "" when it holds anything else.
 std::string clean_host(const std::string& host) {
   if (host.empty() || host.size() > 255) return "";
@@ -245,7 +254,9 @@ class OAuthAuthenticator final : public Authenticator {
     }
     Identity id;
     id.subject = subject;
-    id.email = string_claim(claims, "email");
+    // An email the issuer has not verified is whatever the user typed at sign-up: it never names
+    // the caller (not for admins, not as the owner's address, not in the prompt).
+    if (email_verified(claims)) id.email = string_claim(claims, "email");
     id.display_name = string_claim(claims, "name");
     if (id.display_name.empty()) id.display_name = string_claim(claims, "preferred_username");
     if (id.display_name.empty()) id.display_name = id.email.empty() ? subject : id.email;

@@ -59,7 +59,9 @@ class OAuthMode : public ::testing::Test {
 TEST_F(OAuthMode, ValidTokenGivesTheIdentityOfItsClaims) {
   auto a = make();
   EXPECT_EQ(a->mode(), "oauth");
-  auto result = call(*a, issuer().sign({}));
+  TestIssuer::Claims verified;
+  verified.email_verified = true;
+  auto result = call(*a, issuer().sign(verified));
   ASSERT_TRUE(result.ok()) << result.message;
   EXPECT_EQ(result.identity->subject, "alice");
   EXPECT_EQ(result.identity->email, "alice@example.com");
@@ -68,6 +70,36 @@ TEST_F(OAuthMode, ValidTokenGivesTheIdentityOfItsClaims) {
   many_audiences.audience = {"other", "coda"};
   many_audiences.with_kid = false;
   EXPECT_TRUE(call(*a, issuer().sign(many_audiences, "RS512")).ok());
+}
+
+TEST_F(OAuthMode, AdminsAreMatchedOnTheSubjectOrAVerifiedEmailOnly) {
+  std::string jwks = dir_.write("jwks.json", TestIssuer::jwks({&issuer()}));
+  config::AuthConfig auth;
+  auth.mode = "oauth";
+  auth.oauth_json = R"({"issuer":"https://issuer.example","audience":"coda","jwks_file":")" +
+                    jwks + R"("})";
+  auth.admins = {"boss@example.com", "root-sub"};
+  auto a = Authenticator::create(auth, config::ServerConfig{});
+  auto identity_of = [&](const std::string& subject, const std::string& email,
+                         std::optional<bool> verified) {
+    TestIssuer::Claims claims;
+    claims.subject = subject;
+    claims.email = email;
+    claims.email_verified = verified;
+    auto result = call(*a, issuer().sign(claims));
+    EXPECT_TRUE(result.ok()) << result.message;
+    return result.identity.value_or(Identity{});
+  };
+  // An email the issuer has not verified names nobody: no admin, no owner address.
+  Identity unverified = identity_of("mallory", "boss@example.com", std::nullopt);
+  EXPECT_FALSE(unverified.admin);
+  EXPECT_EQ(unverified.email, "");
+  EXPECT_EQ(unverified.display_name, "mallory");
+  EXPECT_FALSE(identity_of("mallory", "boss@example.com", false).admin);
+  Identity verified = identity_of("boss-sub", "Boss@Example.com", true);
+  EXPECT_TRUE(verified.admin);
+  EXPECT_EQ(verified.email, "Boss@Example.com");
+  EXPECT_TRUE(identity_of("root-sub", "", std::nullopt).admin);
 }
 
 TEST_F(OAuthMode, MissingTokenIs401WithTheMetadataUrl) {
