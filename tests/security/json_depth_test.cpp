@@ -1,6 +1,6 @@
 // The attack suite: JSON nested 100 000 levels deep (`[[[[...`), the input that overflows the stack
-// of a recursive parser, sent as a JSON-RPC message over HTTP (/mcp) and over the web UI's
-// WebSocket (/ws), bare and inside tool arguments. Each must be refused with a JSON-RPC parse error
+// of a recursive parser, sent as a JSON-RPC message over HTTP (/mcp), over the web UI's WebSocket
+// (/ws) and over stdio (`coda serve --stdio`), bare and inside tool arguments. Each must be refused with a JSON-RPC parse error
 // (-32700) that names the limit, and the host must keep serving.
 #include <gtest/gtest.h>
 
@@ -11,6 +11,7 @@
 #include <Poco/Net/WebSocket.h>
 #include <Poco/URI.h>
 
+#include "tests/integration/stdio_pipe_child.hpp"
 #include "tests/security/security_support.hpp"
 
 namespace coda::test::security {
@@ -98,6 +99,27 @@ TEST(SecurityJsonDepth, DeepJsonOverTheWebSocketIsAParseErrorAndTheSocketKeepsSe
   EXPECT_TRUE(server.running()) << "the host died";
   EXPECT_EQ(list_tools_status(server, {}), 200);
   ws.shutdown();
+}
+
+TEST(SecurityJsonDepth, DeepJsonOverStdioIsAParseErrorAndTheHostKeepsServing) {
+  TempDir data;
+  PipeChild coda({"serve", "--stdio", "--data-dir", data.path()});
+  // The next line that is a response (not a notification).
+  auto next_response = [&]() -> std::string {
+    for (int i = 0; i < 50; ++i) {
+      std::string line = coda.read_line();
+      if (line.empty()) break;
+      if (line.find("\"method\"") == std::string::npos) return line;
+    }
+    ADD_FAILURE() << "no response on stdout; stderr: " << coda.stderr_text();
+    return "";
+  };
+  for (const auto& message : deep_messages()) {
+    coda.send_line(message);
+    expect_depth_refusal(next_response());
+    coda.send_line(R"({"jsonrpc":"2.0","id":99,"method":"ping"})");
+    EXPECT_NE(next_response().find("\"id\":99"), std::string::npos) << "the host stopped serving";
+  }
 }
 
 }  // namespace

@@ -4,7 +4,7 @@
 
 #include <sstream>
 
-#include "coda/json_depth.hpp"
+#include <coda/json_depth.hpp>
 
 namespace coda::agents {
 
