@@ -375,7 +375,9 @@ class OAuthAuthenticator final : public Authenticator {
     auto picked = pick(keys_);
     if (!picked.empty() || settings_.jwks_url.empty()) return picked;
     auto now = std::chrono::steady_clock::now();
-    if (fetching_ || now - last_fetch_ < std::chrono::seconds(settings_.jwks_refresh_s)) return picked;
+    if (fetching_ || now - last_fetch_ < std::chrono::seconds(settings_.jwks_refresh_s)) {
+      return picked;
+    }
     last_fetch_ = now;
     fetching_ = true;
     lock.unlock();

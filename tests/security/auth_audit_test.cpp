@@ -21,38 +21,46 @@ constexpr const char* kBobToken = "bob-token-6e2d18a4c9f04b73";
 std::string bearer_auth(const std::string& extra = "") {
   return "  mode: bearer\n"
          "  tokens:\n"
-         "    - {sha256: " + auth::sha256_hex(kAliceToken) + ", subject: alice}\n"
-         "    - {sha256: " + auth::sha256_hex(kBobToken) + ", subject: bob, admin: true}\n" + extra;
+         "    - {sha256: " +
+         auth::sha256_hex(kAliceToken) +
+         ", subject: alice}\n"
+         "    - {sha256: " +
+         auth::sha256_hex(kBobToken) + ", subject: bob, admin: true}\n" + extra;
 }
 
 TEST(SecurityDuplicateHeaders, TwoForwardedIdentitiesAreRefusedInDatabricksAppsMode) {
-  CodaServer server(server_options(host_config("  mode: databricks-apps\n  admins: [boss@example.com]\n")));
+  CodaServer server(
+      server_options(host_config("  mode: databricks-apps\n  admins: [boss@example.com]\n")));
   Headers victim = {{"X-Forwarded-Email", "boss@example.com"}};
   auto run = call_tool(server, "coda_run", R"({"prompt":"fake:ok the boss's task"})", victim);
   ASSERT_EQ(run.http_status, 200);
   ASSERT_FALSE(run.is_error) << run.text;
   // The attacker's own header plus a second one naming the victim: whichever a component took, one
   // of them would be wrong. The host takes neither.
-  for (const Headers& forged :
-       {Headers{{"X-Forwarded-Email", "mallory@example.com"}, {"X-Forwarded-Email", "boss@example.com"}},
-        Headers{{"X-Forwarded-Email", "boss@example.com"}, {"X-Forwarded-Email", "mallory@example.com"}},
-        Headers{{"X-Forwarded-Email", "mallory@example.com"}, {"X-Forwarded-User", "1@1"},
-                {"X-Forwarded-User", "2@2"}}}) {
+  for (const Headers& forged : {Headers{{"X-Forwarded-Email", "mallory@example.com"},
+                                        {"X-Forwarded-Email", "boss@example.com"}},
+                                Headers{{"X-Forwarded-Email", "boss@example.com"},
+                                        {"X-Forwarded-Email", "mallory@example.com"}},
+                                Headers{{"X-Forwarded-Email", "mallory@example.com"},
+                                        {"X-Forwarded-User", "1@1"},
+                                        {"X-Forwarded-User", "2@2"}}}) {
     auto response = mcp_post(server.mcp_url(),
-                             R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"coda_inbox","arguments":{"all_users":true}}})",
+                             R"({"jsonrpc":"2.0","id":1,"method":"tools/call",)"
+                             R"("params":{"name":"coda_inbox","arguments":{"all_users":true}}})",
                              forged);
     EXPECT_EQ(response.status, 400) << response.body;
     EXPECT_NE(response.body.find("more than once"), std::string::npos) << response.body;
-    EXPECT_EQ(response.body.find("the boss's task"), std::string::npos) << "the victim's inbox leaked";
+    EXPECT_EQ(response.body.find("the boss's task"), std::string::npos)
+        << "the victim's inbox leaked";
   }
   EXPECT_EQ(list_tools_status(server, victim), 200) << "the host stopped serving";
 }
 
 TEST(SecurityDuplicateHeaders, TwoAuthorizationHeadersAreRefusedInBearerMode) {
   CodaServer server(server_options(host_config(bearer_auth())));
-  for (const Headers& two : {bearer(kAliceToken) + bearer(kBobToken),
-                             bearer(kBobToken) + bearer(kAliceToken),
-                             bearer("not-a-token-at-all-really") + bearer(kBobToken)}) {
+  for (const Headers& two :
+       {bearer(kAliceToken) + bearer(kBobToken), bearer(kBobToken) + bearer(kAliceToken),
+        bearer("not-a-token-at-all-really") + bearer(kBobToken)}) {
     auto response =
         mcp_post(server.mcp_url(), R"({"jsonrpc":"2.0","id":1,"method":"tools/list"})", two);
     EXPECT_EQ(response.status, 400) << response.body;
@@ -94,13 +102,14 @@ class SecurityOAuthAdmins : public ::testing::Test {
   }
   void SetUp() override {
     std::string jwks = dir_.write("jwks.json", auth::test::TestIssuer::jwks({&issuer()}));
-    server_ = std::make_unique<CodaServer>(server_options(host_config(
-        "  mode: oauth\n"
-        "  admins: [admin@example.com]\n"
-        "  oauth:\n"
-        "    issuer: https://issuer.example\n"
-        "    audience: coda\n"
-        "    jwks_file: " + jwks + "\n")));
+    server_ = std::make_unique<CodaServer>(
+        server_options(host_config("  mode: oauth\n"
+                                   "  admins: [admin@example.com]\n"
+                                   "  oauth:\n"
+                                   "    issuer: https://issuer.example\n"
+                                   "    audience: coda\n"
+                                   "    jwks_file: " +
+                                   jwks + "\n")));
   }
   Headers token_for(const std::string& subject, const std::string& email,
                     std::optional<bool> email_verified) {
@@ -127,8 +136,8 @@ TEST_F(SecurityOAuthAdmins, AnUnverifiedAdminEmailGetsNoAdminRights) {
     auto all = call_tool(*server_, "coda_inbox", R"({"all_users":true})", mallory);
     EXPECT_EQ(all.http_status, 200);
     EXPECT_TRUE(all.is_error) << "an unverified email was taken for the admin: " << all.text;
-    auto foreign = call_tool(*server_, "coda_get_result", R"({"task_id":")" + task_id + R"("})",
-                             mallory);
+    auto foreign =
+        call_tool(*server_, "coda_get_result", R"({"task_id":")" + task_id + R"("})", mallory);
     EXPECT_TRUE(foreign.is_error) << foreign.text;
     EXPECT_EQ(foreign.text.find("secret"), std::string::npos) << foreign.text;
   }

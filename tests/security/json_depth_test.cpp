@@ -1,15 +1,15 @@
 // The attack suite: JSON nested 100 000 levels deep (`[[[[...`), the input that overflows the stack
 // of a recursive parser, sent as a JSON-RPC message over HTTP (/mcp), over the web UI's WebSocket
-// (/ws) and over stdio (`coda serve --stdio`), bare and inside tool arguments. Each must be refused with a JSON-RPC parse error
+// (/ws) and over stdio (`coda serve --stdio`), bare and inside tool arguments. Each must be refused
+// with a JSON-RPC parse error
 // (-32700) that names the limit, and the host must keep serving.
-#include <gtest/gtest.h>
-
 #include <Poco/Buffer.h>
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/WebSocket.h>
 #include <Poco/URI.h>
+#include <gtest/gtest.h>
 
 #include "tests/integration/stdio_pipe_child.hpp"
 #include "tests/security/security_support.hpp"
@@ -22,9 +22,9 @@ constexpr std::size_t kDepth = 100000;
 // The attack payloads: a bare nest, and a well-formed tools/call whose arguments hold the nest.
 std::vector<std::string> deep_messages() {
   std::string nest = std::string(kDepth, '[') + std::string(kDepth, ']');
-  return {nest,
-          R"({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"coda_run","arguments":{"prompt":)" +
-              nest + "}}}"};
+  return {nest, R"({"jsonrpc":"2.0","id":7,"method":"tools/call",)"
+                R"("params":{"name":"coda_run","arguments":{"prompt":)" +
+                    nest + "}}}"};
 }
 
 void expect_depth_refusal(const std::string& reply) {

@@ -95,8 +95,9 @@ TEST_F(EngineTest, DeeplyNestedMessagesAreRefusedWithTheLimitNamed) {
   EXPECT_NE(error->getValue<std::string>("message").find("deeper than 64 levels"),
             std::string::npos);
   // The same inside an otherwise well-formed request (tool arguments), and unclosed.
-  std::string in_params = R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":)" +
-                          std::string(65, '[') + std::string(65, ']') + "}}}";
+  std::string in_params =
+      R"({"jsonrpc":"2.0","id":1,"method":"tools/call",)"
+      R"("params":{"name":"echo","arguments":{"text":)" + std::string(65, '[') + std::string(65, ']') + "}}}";
   EXPECT_EQ(parse_object(call(in_params))->getObject("error")->getValue<int>("code"), -32700);
   EXPECT_EQ(parse_object(call(std::string(100000, '{')))->getObject("error")->getValue<int>("code"),
             -32700);
