@@ -4,6 +4,7 @@
 #include <cctype>
 #include <set>
 
+#include "core/auth/identity_headers.hpp"
 #include "core/auth/modes.hpp"
 #include "core/auth/rate_limiter.hpp"
 
@@ -48,15 +49,11 @@ class PolicyAuthenticator final : public Authenticator {
   }
 
   AuthResult authenticate(const RequestView& request) override {
-    AuthResult result;
-    try {
-      result = inner_->authenticate(request);
-    } catch (const std::exception&) {
-      // A mode must not throw; if one does, the request is refused, never let in. No detail: it
-      // could quote a credential.
-      result = AuthResult::deny(401, "Authentication failed.");
-    }
-    std::string key = result.ok() ? "id:" + result.identity->subject : "addr:" + request.remote_addr;
+    AuthResult result = identify(request);
+    // Refused requests count against the caller's IP address, not ip:port: the listener closes the
+    // connection after a refusal, so a port-keyed bucket would be new for every guess.
+    std::string key = result.ok() ? "id:" + result.identity->subject
+                                  : "addr:" + client_address_key(request.remote_addr);
     if (int retry_after = limiter_.try_acquire(key); retry_after > 0) {
       AuthResult limited = AuthResult::deny(429, "Too many requests: retry after " +
                                                      std::to_string(retry_after) + " s.");
@@ -82,6 +79,22 @@ class PolicyAuthenticator final : public Authenticator {
   }
 
  private:
+  // The mode's verdict on the request. Repeated identity headers are refused before any mode reads
+  // them: a mode never picks one of two identities.
+  AuthResult identify(const RequestView& request) {
+    if (auto repeated = repeated_identity_header(request)) {
+      return AuthResult::deny(400, "The " + *repeated +
+                                       " header is sent more than once: send it exactly once.");
+    }
+    try {
+      return inner_->authenticate(request);
+    } catch (const std::exception&) {
+      // A mode must not throw; if one does, the request is refused, never let in. No detail: it
+      // could quote a credential.
+      return AuthResult::deny(401, "Authentication failed.");
+    }
+  }
+
   std::unique_ptr<Authenticator> inner_;
   std::set<std::string> admins_;  // lower-cased subjects and emails
   RateLimiter limiter_;

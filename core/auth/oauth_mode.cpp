@@ -173,6 +173,15 @@ std::string string_claim(const Poco::JSON::Object& payload, const std::string& n
   return value.isString() ? value.toString() : "";
 }
 
+// True when the token's email_verified claim (OpenID Connect Core 5.1) is true. Some issuers
+// (Amazon Cognito) send it as the string "true"; anything else, or no claim, is unverified.
+bool email_verified(const Poco::JSON::Object& payload) {
+  if (!payload.has("email_verified")) return false;
+  auto value = payload.get("email_verified");
+  if (value.type() == typeid(bool)) return value.extract<bool>();
+  return value.isString() && value.toString() == "true";
+}
+
 // A host[:port] as sent in a Host header, or "" when it holds anything else.
 std::string clean_host(const std::string& host) {
   if (host.empty() || host.size() > 255) return "";
@@ -185,7 +194,8 @@ std::string clean_host(const std::string& host) {
 }
 
 // Validates JWT bearer tokens as an OAuth 2.1 resource server (MCP authorization, RFC 9728).
-// Thread-safe: the key set is guarded by a mutex; everything else is immutable.
+// Thread-safe: the key set is guarded by a mutex (not held while fetching); everything else is
+// immutable.
 class OAuthAuthenticator final : public Authenticator {
  public:
   explicit OAuthAuthenticator(OAuthSettings settings) : settings_(std::move(settings)) {
@@ -245,7 +255,9 @@ class OAuthAuthenticator final : public Authenticator {
     }
     Identity id;
     id.subject = subject;
-    id.email = string_claim(claims, "email");
+    // An email the issuer has not verified is whatever the user typed at sign-up: it never names
+    // the caller (not for admins, not as the owner's address, not in the prompt).
+    if (email_verified(claims)) id.email = string_claim(claims, "email");
     id.display_name = string_claim(claims, "name");
     if (id.display_name.empty()) id.display_name = string_claim(claims, "preferred_username");
     if (id.display_name.empty()) id.display_name = id.email.empty() ? subject : id.email;
@@ -346,29 +358,39 @@ class OAuthAuthenticator final : public Authenticator {
   }
 
   // Keys to try for a token with this kid (every key when the token names none). An unknown kid
-  // refetches a jwks_url, at most once per jwks_refresh_s (key rotation at the issuer).
+  // refetches a jwks_url, at most once per jwks_refresh_s (key rotation at the issuer). The fetch
+  // runs without the lock: a slow or hanging issuer delays only the requests that wait for a key it
+  // may bring, never those whose key is known. A request with an unknown kid while a fetch is under
+  // way is refused at once rather than waiting: anyone can send random kids, and waiters would tie
+  // up the listener's bounded handler pool for as long as the issuer stalls.
   std::vector<VerificationKey> keys_for(const std::string& kid) {
-    std::lock_guard lock(mutex_);
-    auto pick = [&]() {
+    auto pick = [&](const std::vector<VerificationKey>& keys) {  // under the lock
       std::vector<VerificationKey> picked;
-      for (const auto& key : keys_) {
+      for (const auto& key : keys) {
         if (kid.empty() || key.kid == kid) picked.push_back(key);
       }
       return picked;
     };
-    auto picked = pick();
+    std::unique_lock lock(mutex_);
+    auto picked = pick(keys_);
+    if (!picked.empty() || settings_.jwks_url.empty()) return picked;
     auto now = std::chrono::steady_clock::now();
-    if (picked.empty() && !settings_.jwks_url.empty() &&
-        now - last_fetch_ >= std::chrono::seconds(settings_.jwks_refresh_s)) {
-      last_fetch_ = now;
-      try {
-        keys_ = parse_jwks(fetch_url(settings_.jwks_url, 10));
-      } catch (const std::exception&) {
-        // Keep the old keys; the request is refused below and a later one retries.
-      }
-      picked = pick();
+    if (fetching_ || now - last_fetch_ < std::chrono::seconds(settings_.jwks_refresh_s)) {
+      return picked;
     }
-    return picked;
+    last_fetch_ = now;
+    fetching_ = true;
+    lock.unlock();
+    std::optional<std::vector<VerificationKey>> fresh;
+    try {
+      fresh = parse_jwks(fetch_url(settings_.jwks_url, 10));
+    } catch (const std::exception&) {
+      // Keep the old keys; the request is refused below and a later one retries.
+    }
+    lock.lock();
+    if (fresh) keys_ = std::move(*fresh);
+    fetching_ = false;
+    return pick(keys_);
   }
 
   void load_keys() {
@@ -385,8 +407,9 @@ class OAuthAuthenticator final : public Authenticator {
   }
 
   const OAuthSettings settings_;
-  std::mutex mutex_;
+  std::mutex mutex_;  // guards the members below; never held across a fetch
   std::vector<VerificationKey> keys_;
+  bool fetching_ = false;
   std::chrono::steady_clock::time_point last_fetch_{};
 };
 

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include <Poco/Net/IPAddress.h>
+#include <Poco/Net/SocketAddress.h>
+
 namespace coda::auth {
 
 RateLimiter::RateLimiter(double rate_per_s, int burst, std::size_t max_keys)
@@ -38,6 +41,23 @@ int RateLimiter::try_acquire(const std::string& key, Clock::time_point now) {
   }
   double wait_s = (1.0 - bucket.tokens) / rate_per_s_;
   return std::max(1, static_cast<int>(std::ceil(wait_s)));
+}
+
+std::string client_address_key(const std::string& remote_addr) {
+  Poco::Net::IPAddress ip;
+  try {
+    ip = Poco::Net::SocketAddress(remote_addr).host();
+  } catch (const Poco::Exception&) {
+    if (!Poco::Net::IPAddress::tryParse(remote_addr, ip)) return remote_addr;
+  }
+  if (ip.family() == Poco::Net::IPAddress::IPv6) {
+    if (ip.isIPv4Mapped()) {
+      std::string text = ip.toString();  // "::ffff:a.b.c.d"
+      return text.substr(text.rfind(':') + 1);
+    }
+    return (ip & Poco::Net::IPAddress(64, Poco::Net::IPAddress::IPv6)).toString() + "/64";
+  }
+  return ip.toString();
 }
 
 }  // namespace coda::auth

@@ -8,9 +8,10 @@
 
 namespace coda::auth {
 
-// A token bucket per key (an identity's subject): each key may spend `burst` requests at once and
-// regains `rate_per_s` per second. Thread-safe. Memory is bounded: past `max_keys` keys, buckets that
-// have refilled completely (indistinguishable from new ones) are dropped.
+// A token bucket per key (an identity's subject, or the address of a refused caller): each key
+// may spend `burst` requests at once and regains `rate_per_s` per second. Thread-safe. Memory is
+// bounded: past `max_keys` keys, buckets that have refilled completely (indistinguishable from new
+// ones) are dropped.
 class RateLimiter {
  public:
   using Clock = std::chrono::steady_clock;
@@ -40,5 +41,11 @@ class RateLimiter {
   std::mutex mutex_;
   std::unordered_map<std::string, Bucket> buckets_;
 };
+
+// The rate-limit key of a peer address as the listener reports it ("ip:port", "[ipv6]:port" or a
+// bare IP): the IP without the port, an IPv4-mapped IPv6 address as IPv4, and an IPv6 address by
+// its /64 prefix (the block one host or customer is routinely given, so hopping addresses inside
+// it does not buy fresh buckets). Text that is no address is returned unchanged.
+std::string client_address_key(const std::string& remote_addr);
 
 }  // namespace coda::auth

@@ -16,6 +16,7 @@
 #include <Poco/Exception.h>
 #include <Poco/JSON/Parser.h>
 
+#include "coda/json_depth.hpp"
 #include "coda/version.hpp"
 #include "core/mcp/json_schema.hpp"
 #include "core/mcp/jsonrpc.hpp"
@@ -348,6 +349,15 @@ CallId Engine::Impl::dispatch(const RequestContext& ctx, std::string_view messag
   {
     std::lock_guard lock(mutex_);
     id = next_call_++;
+  }
+  if (sdk::json_nesting_exceeds(message)) {
+    // Before any parser: every transport's messages (HTTP, stdio, WebSocket) come through here.
+    metrics_.request("", true);
+    Exchange(std::move(sink), false, 1)
+        .respond(jsonrpc::error("", jsonrpc::kParseError,
+                                "Parse error: the message nests arrays and objects deeper than " +
+                                    std::to_string(sdk::kMaxJsonDepth) + " levels"));
+    return id;
   }
   Var parsed;
   try {

@@ -1,5 +1,6 @@
 // Compiled by ctest as C++17 and C++20 with -Wall -Wextra -pedantic -Werror: plugin.h and plugin.hpp
-// must be clean C++.
+// (and json_depth.hpp) must be clean C++.
+#include <coda/json_depth.hpp>
 #include <coda/plugin.h>
 #include <coda/plugin.hpp>
 
@@ -14,6 +15,11 @@ int main() {
     throw 1;
   });
   if (thrown != CODA_E_INTERNAL) return 1;
+  // Nesting counts brackets outside strings only.
+  if (!coda::sdk::json_nesting_exceeds("[[[]]]", 2) ||
+      coda::sdk::json_nesting_exceeds(R"([" [[[ \" {{ "])", 1)) {
+    return 1;
+  }
   return (route.struct_size == sizeof(coda_http_route_t) && status == 0 &&
           coda::sdk::absent(coda_str_t{nullptr, 0}))
              ? 0

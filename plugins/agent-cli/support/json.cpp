@@ -4,9 +4,13 @@
 
 #include <sstream>
 
+#include <coda/json_depth.hpp>
+
 namespace coda::agents {
 
 JsonObject parse_object(std::string_view text) {
+  // An agent's output is untrusted: a line nested past the shared limit is no event.
+  if (sdk::json_nesting_exceeds(text)) return nullptr;
   try {
     Poco::JSON::Parser parser;
     auto value = parser.parse(std::string(text));

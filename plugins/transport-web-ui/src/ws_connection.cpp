@@ -6,6 +6,7 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/JSON/Stringifier.h>
+#include <coda/json_depth.hpp>
 #include <coda/plugin.hpp>
 
 #include "http_helpers.hpp"
@@ -189,15 +190,18 @@ void WsConnection::send_frame(std::string_view text) {
 
 void WsConnection::refuse(std::string_view message, int code, std::string_view why) {
   std::string id = "null";
-  try {
-    Poco::Dynamic::Var parsed = Poco::JSON::Parser().parse(std::string(message));
-    Poco::JSON::Object::Ptr obj = parsed.extract<Poco::JSON::Object::Ptr>();
-    if (!obj->has("id")) return;  // a notification gets no answer
-    std::ostringstream out;
-    Poco::JSON::Stringifier::stringify(obj->get("id"), out);
-    id = out.str();
-  } catch (...) {
-    // Not an object: answer with a null id, as JSON-RPC asks for an unreadable request.
+  // Nested past the shared limit: unreadable, answered with a null id without parsing it.
+  if (!sdk::json_nesting_exceeds(message)) {
+    try {
+      Poco::Dynamic::Var parsed = Poco::JSON::Parser().parse(std::string(message));
+      Poco::JSON::Object::Ptr obj = parsed.extract<Poco::JSON::Object::Ptr>();
+      if (!obj->has("id")) return;  // a notification gets no answer
+      std::ostringstream out;
+      Poco::JSON::Stringifier::stringify(obj->get("id"), out);
+      id = out.str();
+    } catch (...) {
+      // Not an object: answer with a null id, as JSON-RPC asks for an unreadable request.
+    }
   }
   send_frame("{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"error\":{\"code\":" + std::to_string(code) +
              ",\"message\":" + json_quote(why) + "}}");

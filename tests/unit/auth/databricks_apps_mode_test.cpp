@@ -55,5 +55,19 @@ TEST(DatabricksAppsMode, AdminsMatchTheForwardedEmail) {
                    .identity->admin);
 }
 
+TEST(DatabricksAppsMode, RepeatedIdentityHeadersAreRefusedNotPickedFrom) {
+  auto a = databricks({"boss@example.com"});
+  for (const char* name : {"x-forwarded-email", "x-forwarded-user",
+                           "x-forwarded-preferred-username", "authorization"}) {
+    auto request = request_with({{"x-forwarded-email", "intern@example.com"}});
+    request.headers.emplace(name, "boss@example.com");
+    request.headers.emplace(name, "boss@example.com");
+    auto result = a->authenticate(request);
+    EXPECT_FALSE(result.ok()) << name;
+    EXPECT_EQ(result.status, 400) << name;
+    EXPECT_NE(result.message.find("more than once"), std::string::npos) << result.message;
+  }
+}
+
 }  // namespace
 }  // namespace coda::auth

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -52,6 +53,7 @@ class TestIssuer {
     std::vector<std::string> audience = {"coda"};
     std::string subject = "alice";
     std::string email = "alice@example.com";
+    std::optional<bool> email_verified;  // the email_verified claim; none when unset
     std::string scope = "coda.tasks";
     std::chrono::seconds expires_in{300};
     bool with_kid = true;
@@ -69,6 +71,7 @@ class TestIssuer {
       token.setAudience(claims.audience);
     }
     if (!claims.email.empty()) token.payload().set("email", claims.email);
+    if (claims.email_verified) token.payload().set("email_verified", *claims.email_verified);
     if (!claims.scope.empty()) token.payload().set("scope", claims.scope);
     auto now = std::chrono::system_clock::now();
     auto exp = std::chrono::duration_cast<std::chrono::seconds>(

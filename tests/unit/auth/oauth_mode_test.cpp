@@ -1,4 +1,6 @@
 #include <atomic>
+#include <condition_variable>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -59,7 +61,9 @@ class OAuthMode : public ::testing::Test {
 TEST_F(OAuthMode, ValidTokenGivesTheIdentityOfItsClaims) {
   auto a = make();
   EXPECT_EQ(a->mode(), "oauth");
-  auto result = call(*a, issuer().sign({}));
+  TestIssuer::Claims verified;
+  verified.email_verified = true;
+  auto result = call(*a, issuer().sign(verified));
   ASSERT_TRUE(result.ok()) << result.message;
   EXPECT_EQ(result.identity->subject, "alice");
   EXPECT_EQ(result.identity->email, "alice@example.com");
@@ -68,6 +72,36 @@ TEST_F(OAuthMode, ValidTokenGivesTheIdentityOfItsClaims) {
   many_audiences.audience = {"other", "coda"};
   many_audiences.with_kid = false;
   EXPECT_TRUE(call(*a, issuer().sign(many_audiences, "RS512")).ok());
+}
+
+TEST_F(OAuthMode, AdminsAreMatchedOnTheSubjectOrAVerifiedEmailOnly) {
+  std::string jwks = dir_.write("jwks.json", TestIssuer::jwks({&issuer()}));
+  config::AuthConfig auth;
+  auth.mode = "oauth";
+  auth.oauth_json = R"({"issuer":"https://issuer.example","audience":"coda","jwks_file":")" +
+                    jwks + R"("})";
+  auth.admins = {"boss@example.com", "root-sub"};
+  auto a = Authenticator::create(auth, config::ServerConfig{});
+  auto identity_of = [&](const std::string& subject, const std::string& email,
+                         std::optional<bool> verified) {
+    TestIssuer::Claims claims;
+    claims.subject = subject;
+    claims.email = email;
+    claims.email_verified = verified;
+    auto result = call(*a, issuer().sign(claims));
+    EXPECT_TRUE(result.ok()) << result.message;
+    return result.identity.value_or(Identity{});
+  };
+  // An email the issuer has not verified names nobody: no admin, no owner address.
+  Identity unverified = identity_of("mallory", "boss@example.com", std::nullopt);
+  EXPECT_FALSE(unverified.admin);
+  EXPECT_EQ(unverified.email, "");
+  EXPECT_EQ(unverified.display_name, "mallory");
+  EXPECT_FALSE(identity_of("mallory", "boss@example.com", false).admin);
+  Identity verified = identity_of("boss-sub", "Boss@Example.com", true);
+  EXPECT_TRUE(verified.admin);
+  EXPECT_EQ(verified.email, "Boss@Example.com");
+  EXPECT_TRUE(identity_of("root-sub", "", std::nullopt).admin);
 }
 
 TEST_F(OAuthMode, MissingTokenIs401WithTheMetadataUrl) {
@@ -225,13 +259,28 @@ class JwksServer {
     server_->start();
     url_ = "http://127.0.0.1:" + std::to_string(socket.address().port()) + "/jwks.json";
   }
-  ~JwksServer() { server_->stopAll(true); }
+  ~JwksServer() {
+    release();  // a held handler would keep stopAll waiting
+    server_->stopAll(true);
+  }
   const std::string& url() const { return url_; }
   void set_body(std::string body) {
     std::lock_guard lock(mutex_);
     body_ = std::move(body);
   }
   int fetches() const { return fetches_; }
+  // While held, every request is counted and then answered only after release() (a stalled issuer).
+  void hold() {
+    std::lock_guard lock(mutex_);
+    held_ = true;
+  }
+  void release() {
+    {
+      std::lock_guard lock(mutex_);
+      held_ = false;
+    }
+    released_.notify_all();
+  }
 
  private:
   class Handler : public Poco::Net::HTTPRequestHandler {
@@ -242,7 +291,8 @@ class JwksServer {
       ++owner_.fetches_;
       std::string body;
       {
-        std::lock_guard lock(owner_.mutex_);
+        std::unique_lock lock(owner_.mutex_);
+        owner_.released_.wait(lock, [&] { return !owner_.held_; });
         body = owner_.body_;
       }
       response.setContentType("application/json");
@@ -265,6 +315,8 @@ class JwksServer {
   };
 
   std::mutex mutex_;
+  std::condition_variable released_;
+  bool held_ = false;
   std::string body_;
   std::atomic<int> fetches_{0};
   std::string url_;
@@ -294,6 +346,57 @@ TEST(OAuthJwksUrl, FetchesTheKeySetAndRefetchesOnAnUnknownKid) {
   }
   EXPECT_TRUE(accepted);
   EXPECT_LE(jwks.fetches(), 4) << "unknown kids must not hammer the issuer";
+}
+
+TEST(OAuthJwksUrl, ASlowRefetchDoesNotBlockTokensWithKnownKeys) {
+  TestIssuer rotated("key-3");
+  JwksServer jwks(TestIssuer::jwks({&issuer()}));
+  config::AuthConfig auth;
+  auth.mode = "oauth";
+  auth.oauth_json = R"({"issuer":"https://issuer.example","audience":"coda","jwks_url":")" +
+                    jwks.url() + R"(","jwks_refresh_s":1})";
+  auto a = Authenticator::create(auth, config::ServerConfig{});
+  ASSERT_EQ(jwks.fetches(), 1);
+  auto bearer = [](const std::string& token) {
+    return request_with({{"authorization", "Bearer " + token}});
+  };
+  jwks.set_body(TestIssuer::jwks({&issuer(), &rotated}));
+  jwks.hold();  // the issuer stalls from now on
+  // A caller with a rotated key keeps trying until its request is the one that refetches (once the
+  // 1 s refresh interval has passed); that request then hangs in the stalled fetch.
+  const std::string rotated_token = rotated.sign({});
+  auto rotating = std::async(std::launch::async, [&] {
+    for (int i = 0; i < 600; ++i) {
+      if (a->authenticate(bearer(rotated_token)).ok()) return true;
+      if (jwks.fetches() >= 2) return false;  // an earlier attempt hit the stall
+      std::this_thread::sleep_for(10ms);
+    }
+    return false;
+  });
+  for (int i = 0; i < 1000 && jwks.fetches() < 2; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(jwks.fetches(), 2) << "the unknown kid never refetched";
+
+  // While the fetch hangs, a token with a known key is verified (without waiting for the fetch),
+  // and another unknown kid is refused at once rather than queueing behind it.
+  auto known = std::async(std::launch::async, [&] {
+    return a->authenticate(bearer(issuer().sign({}))).ok();
+  });
+  auto other_unknown = std::async(std::launch::async, [&] {
+    return a->authenticate(bearer(TestIssuer("key-4").sign({}))).status;
+  });
+  // Verification takes milliseconds. The bound only has to stay below the fetch's own 10 s time
+  // limit, after which even a lock held across the fetch would have let these through.
+  bool known_done = known.wait_for(5s) == std::future_status::ready;
+  bool other_done = other_unknown.wait_for(5s) == std::future_status::ready;
+  EXPECT_EQ(jwks.fetches(), 2) << "the stalled fetch was not the only one";
+  jwks.release();
+  ASSERT_TRUE(known_done) << "a known key waited for the JWKS fetch";
+  EXPECT_TRUE(known.get());
+  ASSERT_TRUE(other_done) << "an unknown kid queued behind the stalled fetch";
+  EXPECT_EQ(other_unknown.get(), 401);
+  // The stalled fetch completes: the rotated key is now known.
+  rotating.wait();
+  EXPECT_TRUE(a->authenticate(bearer(rotated_token)).ok());
 }
 
 TEST(OAuthJwksUrl, UnreachableUrlIsAConfigError) {

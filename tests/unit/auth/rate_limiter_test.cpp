@@ -85,5 +85,38 @@ TEST(RateLimitedAuthenticator, BurstPastTheLimitIs429WithRetryAfter) {
   EXPECT_EQ(header_of(limited, "Retry-After"), "2");
 }
 
+TEST(RateLimitedAuthenticator, RefusedCallersAreLimitedByAddressWhateverTheirPort) {
+  config::AuthConfig auth;
+  auth.mode = "bearer";
+  auth.tokens.push_back(config::BearerToken{});
+  auth.tokens.back().sha256 = std::string(64, 'a');
+  auth.tokens.back().subject = "alice";
+  auth.rate_per_s = 0.5;
+  auth.burst = 3;
+  auto a = Authenticator::create(auth, config::ServerConfig{});
+  auto wrong_guess_from = [](const std::string& remote_addr) {
+    auto request = request_with({{"authorization", "Bearer a-wrong-guess-of-a-token"}});
+    request.remote_addr = remote_addr;
+    return request;
+  };
+  // A new connection (a new source port) per guess buys no new bucket.
+  for (int port = 40000; port < 40003; ++port) {
+    EXPECT_EQ(a->authenticate(wrong_guess_from("10.0.0.7:" + std::to_string(port))).status, 401);
+  }
+  EXPECT_EQ(a->authenticate(wrong_guess_from("10.0.0.7:40003")).status, 429);
+  // Another address has its own bucket.
+  EXPECT_EQ(a->authenticate(wrong_guess_from("10.0.0.8:40000")).status, 401);
+}
+
+TEST(ClientAddressKey, ThePortIsDroppedAndIPv6CountsByItsSlash64) {
+  EXPECT_EQ(client_address_key("192.0.2.1:5555"), "192.0.2.1");
+  EXPECT_EQ(client_address_key("192.0.2.1"), "192.0.2.1");
+  EXPECT_EQ(client_address_key("[::ffff:192.0.2.1]:5555"), "192.0.2.1");
+  EXPECT_EQ(client_address_key("[2001:db8:1:2:aaaa::1]:443"), "2001:db8:1:2::/64");
+  EXPECT_EQ(client_address_key("[2001:db8:1:2:bbbb::9]:444"), "2001:db8:1:2::/64");
+  EXPECT_EQ(client_address_key("[::1]:80"), "::/64");
+  EXPECT_EQ(client_address_key("not an address"), "not an address");
+}
+
 }  // namespace
 }  // namespace coda::auth

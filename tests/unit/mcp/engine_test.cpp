@@ -87,6 +87,29 @@ TEST_F(EngineTest, PingEchoesIdsOfEveryAllowedType) {
   }
 }
 
+TEST_F(EngineTest, DeeplyNestedMessagesAreRefusedWithTheLimitNamed) {
+  std::string deep(100000, '[');
+  deep += std::string(100000, ']');
+  auto error = parse_object(call(deep))->getObject("error");
+  EXPECT_EQ(error->getValue<int>("code"), -32700);
+  EXPECT_NE(error->getValue<std::string>("message").find("deeper than 64 levels"),
+            std::string::npos);
+  // The same inside an otherwise well-formed request (tool arguments), and unclosed.
+  std::string in_params =
+      R"({"jsonrpc":"2.0","id":1,"method":"tools/call",)"
+      R"("params":{"name":"echo","arguments":{"text":)" + std::string(65, '[') + std::string(65, ']') + "}}}";
+  EXPECT_EQ(parse_object(call(in_params))->getObject("error")->getValue<int>("code"), -32700);
+  EXPECT_EQ(parse_object(call(std::string(100000, '{')))->getObject("error")->getValue<int>("code"),
+            -32700);
+  // Brackets inside strings are not nesting; 64 levels are still fine.
+  EXPECT_EQ(call(R"({"jsonrpc":"2.0","id":2,"method":"ping","params":{"_meta":{"x":")" +
+                 std::string(1000, '[') + R"(\"[["}}})"),
+            R"({"jsonrpc":"2.0","id":2,"result":{}})");
+  std::string at_limit = R"({"jsonrpc":"2.0","id":3,"method":"ping","params":{"_meta":{"x":)" +
+                         std::string(61, '[') + std::string(61, ']') + "}}}";
+  EXPECT_EQ(call(at_limit), R"({"jsonrpc":"2.0","id":3,"result":{}})");
+}
+
 TEST_F(EngineTest, MalformedMessagesGetTheRightErrorCode) {
   auto code = [&](const std::string& msg) {
     return parse_object(call(msg))->getObject("error")->getValue<int>("code");
