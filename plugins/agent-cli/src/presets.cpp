@@ -244,11 +244,14 @@ class GeminiPreset final : public Preset {
  public:
   Command command(const CliConfig& config, const TaskInfo& task, bool yolo) const override {
     Command cmd;
-    cmd.argv = {config.binary, "-p", task.prompt, "--output-format", "stream-json", "--approval-mode",
+    // No -p: the Gemini CLI reads a piped stdin as the prompt and runs non-interactively, so the
+    // prompt never shows in /proc/<pid>/cmdline and has no argv length limit (E2BIG).
+    cmd.argv = {config.binary, "--output-format", "stream-json", "--approval-mode",
                 yolo ? "yolo" : (config.smart_mode.empty() ? "auto_edit" : config.smart_mode)};
     if (const auto model = model_of(config, task); !model.empty()) append(cmd.argv, {"-m", model});
     if (!task.resume_session.empty()) append(cmd.argv, {"--resume", task.resume_session});
     append(cmd.argv, config.args);
+    cmd.stdin_path = task.prompt_file;
     return cmd;
   }
   std::unique_ptr<OutputParser> parser(const CliConfig&) const override {
@@ -322,7 +325,9 @@ class OpenCodePreset final : public Preset {
     if (const auto model = model_of(config, task); !model.empty()) append(cmd.argv, {"-m", model});
     if (!task.resume_session.empty()) append(cmd.argv, {"--session", task.resume_session});
     append(cmd.argv, config.args);
-    cmd.argv.push_back(task.prompt);
+    // No message argument: `opencode run` then reads the prompt from the piped stdin, which keeps
+    // it out of /proc/<pid>/cmdline and free of the argv length limit.
+    cmd.stdin_path = task.prompt_file;
     return cmd;
   }
   std::unique_ptr<OutputParser> parser(const CliConfig&) const override {
