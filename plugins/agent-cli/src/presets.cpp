@@ -16,6 +16,19 @@ std::string model_of(const CliConfig& config, const TaskInfo& task) {
   return task.model.empty() ? config.model : task.model;
 }
 
+// A session id the previous task's agent reported is untrusted text: it reaches argv only when it
+// looks like an id ([A-Za-z0-9._:-]{1,128}, no leading '-', so it can never be read as an option).
+// Anything else is not passed and the task starts a fresh session.
+bool resumable(const std::string& session) {
+  if (session.empty() || session.size() > 128 || session.front() == '-') return false;
+  for (const char c : session) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == ':' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 void append(std::vector<std::string>& argv, const std::vector<std::string>& more) {
   argv.insert(argv.end(), more.begin(), more.end());
 }
@@ -110,7 +123,7 @@ class ClaudePreset final : public Preset {
     cmd.argv = {config.binary, "-p", "--output-format", "stream-json", "--verbose", "--permission-mode",
                 yolo ? "bypassPermissions" : (config.smart_mode.empty() ? "acceptEdits" : config.smart_mode)};
     if (const auto model = model_of(config, task); !model.empty()) append(cmd.argv, {"--model", model});
-    if (!task.resume_session.empty()) append(cmd.argv, {"--resume", task.resume_session});
+    if (resumable(task.resume_session)) append(cmd.argv, {"--resume", task.resume_session});
     if (config.max_turns > 0) append(cmd.argv, {"--max-turns", std::to_string(config.max_turns)});
     append(cmd.argv, config.args);
     cmd.stdin_path = task.prompt_file;  // the prompt arrives on stdin: no argv length limit
@@ -187,7 +200,7 @@ class CodexPreset final : public Preset {
     }
     if (const auto model = model_of(config, task); !model.empty()) append(cmd.argv, {"-m", model});
     append(cmd.argv, config.args);
-    if (!task.resume_session.empty()) append(cmd.argv, {"resume", task.resume_session});
+    if (resumable(task.resume_session)) append(cmd.argv, {"resume", task.resume_session});
     cmd.argv.push_back("-");  // the prompt arrives on stdin
     cmd.stdin_path = task.prompt_file;
     return cmd;
@@ -249,7 +262,7 @@ class GeminiPreset final : public Preset {
     cmd.argv = {config.binary, "--output-format", "stream-json", "--approval-mode",
                 yolo ? "yolo" : (config.smart_mode.empty() ? "auto_edit" : config.smart_mode)};
     if (const auto model = model_of(config, task); !model.empty()) append(cmd.argv, {"-m", model});
-    if (!task.resume_session.empty()) append(cmd.argv, {"--resume", task.resume_session});
+    if (resumable(task.resume_session)) append(cmd.argv, {"--resume", task.resume_session});
     append(cmd.argv, config.args);
     cmd.stdin_path = task.prompt_file;
     return cmd;
@@ -323,7 +336,7 @@ class OpenCodePreset final : public Preset {
     cmd.argv = {config.binary, "run", "--format", "json", "--dir", task.workspace};
     if (yolo) cmd.argv.push_back("--auto");  // without it every permission request is rejected
     if (const auto model = model_of(config, task); !model.empty()) append(cmd.argv, {"-m", model});
-    if (!task.resume_session.empty()) append(cmd.argv, {"--session", task.resume_session});
+    if (resumable(task.resume_session)) append(cmd.argv, {"--session", task.resume_session});
     append(cmd.argv, config.args);
     // No message argument: `opencode run` then reads the prompt from the piped stdin, which keeps
     // it out of /proc/<pid>/cmdline and free of the argv length limit.
@@ -422,7 +435,7 @@ class CustomPreset final : public Preset {
     const std::string model = model_of(config, task);
     std::vector<std::string> options = yolo ? config.yolo_args : config.smart_args;
     if (!model.empty()) append(options, config.model_args);
-    if (!task.resume_session.empty()) append(options, config.resume_args);
+    if (resumable(task.resume_session)) append(options, config.resume_args);
     append(options, config.args);
     Command cmd;
     bool placed = false;
@@ -450,11 +463,12 @@ class CustomPreset final : public Preset {
 }  // namespace
 
 std::string expand(const std::string& arg, const TaskInfo& task, const std::string& model) {
+  const std::string session = resumable(task.resume_session) ? task.resume_session : std::string();
   const std::pair<const char*, const std::string*> values[] = {
       {"{prompt}", &task.prompt},         {"{prompt_file}", &task.prompt_file},
       {"{workspace}", &task.workspace},   {"{task_dir}", &task.task_dir},
       {"{task_id}", &task.task_id},       {"{model}", &model},
-      {"{resume_session}", &task.resume_session}};
+      {"{resume_session}", &session}};
   std::string out;
   std::size_t pos = 0;
   while (pos < arg.size()) {
