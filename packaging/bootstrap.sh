@@ -90,6 +90,13 @@ case "$cmd" in
   test)
     install_packages "${build_packages[@]}" "${test_packages[@]}"
     node_packages
+    if [[ $(id -u) -eq 0 && -n "${CI:-}" ]]; then
+      # The attack suite runs a second time as an unprivileged user
+      # (tests/security/run_unprivileged.sh): it must be able to read the checkout and the builds.
+      chmod -R o+rX "$root"
+      dir="$root"
+      while [[ "$dir" != / ]]; do dir=$(dirname "$dir"); chmod o+x "$dir"; done
+    fi
     status=0
     for preset in ${CODA_TEST_PRESETS:-default asan tsan}; do
       configure_build "$preset"

@@ -37,6 +37,7 @@
 #include "core/http/router.hpp"
 #include "core/log/logging.hpp"
 #include "core/metrics/text_writer.hpp"
+#include "core/process/agent_peer.hpp"
 #include "core/util/random.hpp"
 
 namespace coda::http {
@@ -64,6 +65,7 @@ struct HttpServer::Impl {
   Router& router;
   auth::Authenticator* authenticator;
   ConnectionTracker tracker;
+  process::AgentPeerDetector agent_peers;
   Poco::ThreadPool pool;
   Poco::Net::ServerSocket socket;
   Poco::Net::HTTPServerParams::Ptr params;
@@ -146,6 +148,9 @@ std::string lower(std::string text) {
 // Anything that escapes Poco's connection loop while this is false failed on the way in (a
 // Content-Length that is no number, a slow client's timeout) and has had no answer yet.
 thread_local bool t_request_in_handler = false;
+
+// Who made the connection this thread serves, classified once when it was accepted.
+thread_local const process::PeerVerdict* t_connection_peer = nullptr;
 
 void send_status_json(HTTPServerResponse& response, int status, const std::string& body) {
   response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
@@ -263,19 +268,27 @@ const std::string& http_date_now() {
 class TrackedConnection : public Poco::Net::TCPServerConnection {
  public:
   TrackedConnection(const Poco::Net::StreamSocket& socket, Poco::Net::HTTPServerParams::Ptr params,
-                    Poco::Net::HTTPRequestHandlerFactory::Ptr factory, ConnectionTracker& tracker)
+                    Poco::Net::HTTPRequestHandlerFactory::Ptr factory, ConnectionTracker& tracker,
+                    const process::AgentPeerDetector& agent_peers)
       : TCPServerConnection(socket),
         params_(std::move(params)),
         factory_(std::move(factory)),
-        tracker_(tracker) {}
+        tracker_(tracker),
+        agent_peers_(agent_peers) {}
 
   void run() override {
     tracker_.open(socket());
     struct Close {
       ConnectionTracker& t;
-      ~Close() { t.close(); }
+      ~Close() {
+        t.close();
+        t_connection_peer = nullptr;
+      }
     } close{tracker_};
     t_request_in_handler = false;
+    // Before any byte of it is read: a connection an agent made is never anyone's.
+    const process::PeerVerdict peer = agent_peers_.classify(socket().impl()->sockfd());
+    t_connection_peer = &peer;
     // Poco answers a malformed request line or header itself (400), but other failures while
     // reading a request (a Content-Length that is no number, a slow client's timeout) end the
     // connection silently, and its session has closed the socket by the time the exception gets
@@ -356,21 +369,27 @@ class TrackedConnection : public Poco::Net::TCPServerConnection {
   Poco::Net::HTTPServerParams::Ptr params_;
   Poco::Net::HTTPRequestHandlerFactory::Ptr factory_;
   ConnectionTracker& tracker_;
+  const process::AgentPeerDetector& agent_peers_;
 };
 
 class ConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
  public:
   ConnectionFactory(Poco::Net::HTTPServerParams::Ptr params,
-                    Poco::Net::HTTPRequestHandlerFactory::Ptr factory, ConnectionTracker& tracker)
-      : params_(std::move(params)), factory_(std::move(factory)), tracker_(tracker) {}
+                    Poco::Net::HTTPRequestHandlerFactory::Ptr factory, ConnectionTracker& tracker,
+                    const process::AgentPeerDetector& agent_peers)
+      : params_(std::move(params)),
+        factory_(std::move(factory)),
+        tracker_(tracker),
+        agent_peers_(agent_peers) {}
   Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& socket) override {
-    return new TrackedConnection(socket, params_, factory_, tracker_);
+    return new TrackedConnection(socket, params_, factory_, tracker_, agent_peers_);
   }
 
  private:
   Poco::Net::HTTPServerParams::Ptr params_;
   Poco::Net::HTTPRequestHandlerFactory::Ptr factory_;
   ConnectionTracker& tracker_;
+  const process::AgentPeerDetector& agent_peers_;
 };
 
 }  // namespace
@@ -493,6 +512,17 @@ void HttpServer::Impl::serve(HTTPServerRequest& request, HTTPServerResponse& res
                        r == Readiness::kStarting ? "{\"status\":\"starting\"}\n"
                                                  : "{\"status\":\"shutting down\"}\n");
     }
+    return;
+  }
+
+  if (t_connection_peer != nullptr && t_connection_peer->kind == process::PeerKind::kAgent) {
+    // Whatever it sends — forged proxy headers, a user's token — an agent is nobody here.
+    response.setKeepAlive(false);
+    send_json_error(response, 403,
+                    "connections from agent processes are not accepted: an agent cannot act as a "
+                    "user of this host");
+    logger.warning("refused " + info.method + " " + info.path + " from " + info.remote_addr +
+                   ": " + t_connection_peer->reason);
     return;
   }
 
@@ -635,16 +665,24 @@ HttpServer::HttpServer(const config::ServerConfig& config, Router& router,
   params->setThreadIdleTime(Poco::Timespan(60, 0));
   Poco::Net::HTTPRequestHandlerFactory::Ptr handlers = new HandlerFactory(*impl_);
   impl_->tcp = std::make_unique<Poco::Net::TCPServer>(
-      new ConnectionFactory(params, handlers, impl_->tracker), impl_->pool, impl_->socket, params);
+      new ConnectionFactory(params, handlers, impl_->tracker, impl_->agent_peers), impl_->pool,
+      impl_->socket, params);
 }
 
 HttpServer::~HttpServer() {
   if (impl_) stop(std::chrono::seconds(5));
 }
 
+void HttpServer::set_agent_uids(std::vector<uid_t> uids) {
+  impl_->agent_peers = process::AgentPeerDetector(std::move(uids));
+}
+
 void HttpServer::start() {
   if (impl_->started) return;
   impl_->started = true;
+  log::get("http").information(
+      "connections from this host's agents (its descendant processes) are refused on every route "
+      "but /healthz and /readyz: peer attribution through the kernel's socket table");
   impl_->tcp->start();
 }
 

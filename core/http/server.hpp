@@ -1,11 +1,14 @@
 #pragma once
 
+#include <sys/types.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "core/config/config.hpp"
 #include "core/util/listen_address.hpp"
@@ -53,6 +56,9 @@ class HttpServer {
 
   // Starts accepting connections.
   void start();
+  // Uids that only agents use (agents.policy.run_as): a local connection from one of them is an
+  // agent's, like one from a descendant of this process. Call before start().
+  void set_agent_uids(std::vector<uid_t> uids);
   // The bound address (with the real port when 0 was asked for) and the URL clients use.
   const util::ListenAddress& address() const { return address_; }
   std::string url() const;

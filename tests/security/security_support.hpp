@@ -52,14 +52,14 @@ inline std::string json_text(const Poco::JSON::Object& object) {
   return out.str();
 }
 
-// tools/call `name` with `arguments_json` on the server's /mcp, as the caller `headers` make.
-inline ToolOutcome call_tool(const CodaServer& server, const std::string& name,
-                             const std::string& arguments_json, const Headers& headers) {
+// tools/call `name` with `arguments_json` on the MCP endpoint `mcp_url`, as the caller `headers` make.
+inline ToolOutcome call_tool_at(const std::string& mcp_url, const std::string& name,
+                                const std::string& arguments_json, const Headers& headers) {
   static int next_id = 1;
   std::string request = R"({"jsonrpc":"2.0","id":)" + std::to_string(next_id++) +
                         R"(,"method":"tools/call","params":{"name":")" + name +
                         R"(","arguments":)" + arguments_json + "}}";
-  auto response = mcp_post(server.mcp_url(), request, headers);
+  auto response = mcp_post(mcp_url, request, headers);
   ToolOutcome outcome;
   outcome.http_status = response.status;
   if (response.status != 200) return outcome;
@@ -77,6 +77,12 @@ inline ToolOutcome call_tool(const CodaServer& server, const std::string& name,
   }
   outcome.structured = result->getObject("structuredContent");
   return outcome;
+}
+
+// The same on the server's /mcp.
+inline ToolOutcome call_tool(const CodaServer& server, const std::string& name,
+                             const std::string& arguments_json, const Headers& headers) {
+  return call_tool_at(server.mcp_url(), name, arguments_json, headers);
 }
 
 // A tools/list round trip: the HTTP status (200 when the caller is let in).
