@@ -16,19 +16,6 @@ std::string model_of(const CliConfig& config, const TaskInfo& task) {
   return task.model.empty() ? config.model : task.model;
 }
 
-// A session id the previous task's agent reported is untrusted text: it reaches argv only when it
-// looks like an id ([A-Za-z0-9._:-]{1,128}, no leading '-', so it can never be read as an option).
-// Anything else is not passed and the task starts a fresh session.
-bool resumable(const std::string& session) {
-  if (session.empty() || session.size() > 128 || session.front() == '-') return false;
-  for (const char c : session) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '_' || c == ':' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 void append(std::vector<std::string>& argv, const std::vector<std::string>& more) {
   argv.insert(argv.end(), more.begin(), more.end());
 }
@@ -123,7 +110,7 @@ class ClaudePreset final : public Preset {
     cmd.argv = {config.binary, "-p", "--output-format", "stream-json", "--verbose", "--permission-mode",
                 yolo ? "bypassPermissions" : (config.smart_mode.empty() ? "acceptEdits" : config.smart_mode)};
     if (const auto model = model_of(config, task); !model.empty()) append(cmd.argv, {"--model", model});
-    if (resumable(task.resume_session)) append(cmd.argv, {"--resume", task.resume_session});
+    if (!task.resume_session.empty()) append(cmd.argv, {"--resume", task.resume_session});
     if (config.max_turns > 0) append(cmd.argv, {"--max-turns", std::to_string(config.max_turns)});
     append(cmd.argv, config.args);
     cmd.stdin_path = task.prompt_file;  // the prompt arrives on stdin: no argv length limit
@@ -200,7 +187,7 @@ class CodexPreset final : public Preset {
     }
     if (const auto model = model_of(config, task); !model.empty()) append(cmd.argv, {"-m", model});
     append(cmd.argv, config.args);
-    if (resumable(task.resume_session)) append(cmd.argv, {"resume", task.resume_session});
+    if (!task.resume_session.empty()) append(cmd.argv, {"resume", task.resume_session});
     cmd.argv.push_back("-");  // the prompt arrives on stdin
     cmd.stdin_path = task.prompt_file;
     return cmd;
@@ -262,7 +249,7 @@ class GeminiPreset final : public Preset {
     cmd.argv = {config.binary, "--output-format", "stream-json", "--approval-mode",
                 yolo ? "yolo" : (config.smart_mode.empty() ? "auto_edit" : config.smart_mode)};
     if (const auto model = model_of(config, task); !model.empty()) append(cmd.argv, {"-m", model});
-    if (resumable(task.resume_session)) append(cmd.argv, {"--resume", task.resume_session});
+    if (!task.resume_session.empty()) append(cmd.argv, {"--resume", task.resume_session});
     append(cmd.argv, config.args);
     cmd.stdin_path = task.prompt_file;
     return cmd;
@@ -336,7 +323,7 @@ class OpenCodePreset final : public Preset {
     cmd.argv = {config.binary, "run", "--format", "json", "--dir", task.workspace};
     if (yolo) cmd.argv.push_back("--auto");  // without it every permission request is rejected
     if (const auto model = model_of(config, task); !model.empty()) append(cmd.argv, {"-m", model});
-    if (resumable(task.resume_session)) append(cmd.argv, {"--session", task.resume_session});
+    if (!task.resume_session.empty()) append(cmd.argv, {"--session", task.resume_session});
     append(cmd.argv, config.args);
     // No message argument: `opencode run` then reads the prompt from the piped stdin, which keeps
     // it out of /proc/<pid>/cmdline and free of the argv length limit.
@@ -435,7 +422,7 @@ class CustomPreset final : public Preset {
     const std::string model = model_of(config, task);
     std::vector<std::string> options = yolo ? config.yolo_args : config.smart_args;
     if (!model.empty()) append(options, config.model_args);
-    if (resumable(task.resume_session)) append(options, config.resume_args);
+    if (!task.resume_session.empty()) append(options, config.resume_args);
     append(options, config.args);
     Command cmd;
     bool placed = false;
@@ -463,12 +450,11 @@ class CustomPreset final : public Preset {
 }  // namespace
 
 std::string expand(const std::string& arg, const TaskInfo& task, const std::string& model) {
-  const std::string session = resumable(task.resume_session) ? task.resume_session : std::string();
   const std::pair<const char*, const std::string*> values[] = {
-      {"{prompt}", &task.prompt},         {"{prompt_file}", &task.prompt_file},
+      {"{prompt_file}", &task.prompt_file},
       {"{workspace}", &task.workspace},   {"{task_dir}", &task.task_dir},
       {"{task_id}", &task.task_id},       {"{model}", &model},
-      {"{resume_session}", &session}};
+      {"{resume_session}", &task.resume_session}};
   std::string out;
   std::size_t pos = 0;
   while (pos < arg.size()) {
@@ -529,6 +515,18 @@ CliConfig parse_config(std::string_view config_json) {
   if (config.stdin_source != "none" && config.stdin_source != "prompt_file") {
     throw AgentError("dev.coda.agent.cli: `stdin` must be none or prompt_file, not '" +
                      config.stdin_source + "'");
+  }
+  // Prompts never reach argv: /proc/<pid>/cmdline is readable by every local user, and a long prompt
+  // would fail with E2BIG. A custom command reads it from a file or stdin instead.
+  for (const auto* list : {&config.command, &config.args, &config.yolo_args, &config.smart_args,
+                           &config.resume_args, &config.model_args}) {
+    for (const auto& arg : *list) {
+      if (arg.find("{prompt}") != std::string::npos) {
+        throw AgentError("dev.coda.agent.cli: '{prompt}' in an argument would put the prompt in argv "
+                         "(visible to every local user in /proc/<pid>/cmdline, E2BIG when long); use "
+                         "'{prompt_file}' or `stdin: prompt_file` instead");
+      }
+    }
   }
   if (config.output == "jsonl" && config.preset.empty() && !config.final_event) {
     throw AgentError("dev.coda.agent.cli: a custom jsonl backend needs `final` (e.g. {type: result, "
