@@ -76,7 +76,24 @@ std::string join(const std::string& base, const std::string& relative) {
 
 bool TaskCgroup::kill() const { return write_file(dir + "/cgroup.kill", "1"); }
 
+namespace {
+std::vector<TaskCgroup> children_of(const TaskCgroup& cgroup) {
+  std::vector<TaskCgroup> children;
+  if (DIR* handle = ::opendir(cgroup.dir.c_str())) {
+    while (const dirent* entry = ::readdir(handle)) {
+      const std::string name = entry->d_name;
+      if (entry->d_type == DT_DIR && name != "." && name != "..") {
+        children.push_back(TaskCgroup{cgroup.dir + "/" + name, cgroup.relative + "/" + name});
+      }
+    }
+    ::closedir(handle);
+  }
+  return children;
+}
+}  // namespace
+
 void TaskCgroup::signal(int sig) const {
+  for (const auto& child : children_of(*this)) child.signal(sig);
   std::istringstream pids(read_file(dir + "/cgroup.procs"));
   long value = 0;
   while (pids >> value) {
@@ -96,10 +113,14 @@ bool TaskCgroup::populated() const {
 }
 
 bool TaskCgroup::contains(pid_t pid) const {
-  return v2_cgroup_of("/proc/" + std::to_string(pid) + "/cgroup") == relative;
+  const std::string of = v2_cgroup_of("/proc/" + std::to_string(pid) + "/cgroup");
+  return of == relative || of.rfind(relative + "/", 0) == 0;
 }
 
 bool TaskCgroup::remove() const {
+  // Sub-cgroups an agent made (it can, where it may write the cgroup file system) go first: rmdir
+  // of a cgroup fails while it has children.
+  for (const auto& child : children_of(*this)) child.remove();
   if (::rmdir(dir.c_str()) == 0) return true;
   return errno == ENOENT;
 }
@@ -195,8 +216,9 @@ int CgroupRoot::sweep_dead_hosts() const {
   int swept = 0;
   for (const auto& cgroup : dead) {
     cgroup.kill();
-    // rmdir succeeds once the killed processes have exited (zombies do not count).
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    // rmdir succeeds once the killed processes have exited (zombies do not count); one that does
+    // not go (a process in uninterruptible sleep) is left for the next start.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     while (!cgroup.remove() && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }

@@ -21,14 +21,14 @@ struct TaskCgroup {
 
   // SIGKILL to every process in it, atomically (no pid is read, so none can be reused meanwhile).
   bool kill() const;
-  // Sends `sig` to each process in it through a pidfd, checking after opening the pidfd that the
-  // process is still in it (so a pid reused in between is never hit).
+  // Sends `sig` to each process in it and in its sub-cgroups through a pidfd, checking after opening
+  // the pidfd that the process is still there (so a pid reused in between is never hit).
   void signal(int sig) const;
-  // True while some process (zombies excluded) is in it.
+  // True while some process (zombies excluded) is in it or in a sub-cgroup.
   bool populated() const;
-  // True when /proc/<pid>/cgroup names it (also for a zombie).
+  // True when /proc/<pid>/cgroup names it or a sub-cgroup of it (also for a zombie).
   bool contains(pid_t pid) const;
-  // rmdir; true when it is gone.
+  // rmdir, sub-cgroups first; true when it is gone.
   bool remove() const;
 };
 

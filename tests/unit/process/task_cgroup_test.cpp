@@ -76,12 +76,19 @@ TEST(TaskCgroup, HoldsAChildSignalsKillsAndIsRemoved) {
   EXPECT_TRUE(cgroup->populated());
   EXPECT_FALSE(cgroup->contains(::getpid()));
   EXPECT_FALSE(cgroup->remove());  // not while processes are in it
+  // A sub-cgroup the agent made (where it may) is signalled, killed and removed with it.
+  const std::string sub = cgroup->dir + "/nested";
+  ASSERT_EQ(::mkdir(sub.c_str(), 0755), 0) << std::strerror(errno);
+  const pid_t c = child_in(sub + "/cgroup.procs", true);
+  ASSERT_TRUE(eventually([&] { return cgroup->contains(c); }));
   cgroup->signal(SIGTERM);  // every member; b ignores it
   int status = 0;
   ASSERT_EQ(::waitpid(a, &status, 0), a);
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
   EXPECT_TRUE(cgroup->kill());
   ASSERT_EQ(::waitpid(b, &status, 0), b);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  ASSERT_EQ(::waitpid(c, &status, 0), c);
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
   EXPECT_FALSE(cgroup->populated());
   EXPECT_TRUE(cgroup->remove());
