@@ -168,7 +168,15 @@ struct Child {
   std::optional<Clock::time_point> kill_at;  // SIGKILL of the group when reached
   std::optional<TaskCgroup> cgroup;          // the tree's cgroup, when the host can make them
   std::map<pid_t, uint64_t> members;         // without a cgroup: the tree seen so far (pid -> start)
+  std::map<pid_t, ProcessInfo> escapees;     // the members outside the group and session, as told
+                                             // to the observer (recovery after a host crash)
 };
+
+// The observer's id for an escapee of process `id`: beside the service's own ids (small numbers),
+// never equal to one. pid_max is at most 2^22.
+uint64_t escapee_id(uint64_t id, pid_t pid) {
+  return (uint64_t{1} << 63) | (id << 22) | static_cast<uint64_t>(pid);
+}
 
 class LocalProcessService final : public ProcessService {
  public:
@@ -262,6 +270,8 @@ class LocalProcessService final : public ProcessService {
 
   mutable std::mutex mutex_;
   std::map<uint64_t, std::shared_ptr<Child>> children_;
+  // Escapees to tell the observer (true: spawned, false: exited), outside mutex_, in settle().
+  std::vector<std::pair<bool, ProcessInfo>> observer_queue_;
   uint64_t next_id_ = 1;
   bool stopping_ = false;
   bool joined_ = false;
@@ -675,6 +685,28 @@ void LocalProcessService::track(Child& child, const std::vector<ProcEntry>& proc
     for (auto it = begin; it != end; ++it) roots.push_back(it->second->pid);
   }
   child.members = std::move(next);
+  // Escapees are recorded for the crash recovery like process groups: the observer (the task
+  // engine) stores them, and a later host kills those that still run with the same start time.
+  // Members of the group or session need no record: the leader's covers them.
+  if (observer_.load() == nullptr) return;
+  for (auto it = child.escapees.begin(); it != child.escapees.end();) {
+    auto member = child.members.find(it->first);
+    if (member != child.members.end() && member->second == it->second.start_time) {
+      ++it;
+      continue;
+    }
+    observer_queue_.emplace_back(false, it->second);
+    it = child.escapees.erase(it);
+  }
+  for (const auto& [pid, start_time] : child.members) {
+    auto entry = by_pid.find(pid);
+    if (entry == by_pid.end() || entry->second->state == 'Z' || child.escapees.contains(pid)) continue;
+    if (entry->second->pgid == child.info.pgid || entry->second->sid == child.info.pid) continue;
+    ProcessInfo info{escapee_id(child.info.id, pid), child.info.task, pid, entry->second->pgid,
+                     start_time};
+    child.escapees.emplace(pid, info);
+    observer_queue_.emplace_back(true, info);
+  }
 }
 
 bool LocalProcessService::group_gone(const Child& child, const std::vector<ProcEntry>& procs) {
@@ -710,6 +742,7 @@ bool LocalProcessService::group_gone(const Child& child, const std::vector<ProcE
 bool LocalProcessService::settle(bool scan) {
   std::vector<std::shared_ptr<Child>> exits;
   std::vector<ProcessInfo> gone;
+  std::vector<std::pair<bool, ProcessInfo>> told;
   bool need_scan = false;
   const auto now = Clock::now();
   const std::vector<ProcEntry> procs = scan ? list_processes() : std::vector<ProcEntry>();
@@ -738,6 +771,7 @@ bool LocalProcessService::settle(bool scan) {
       if (child.exit_delivered) {
         if (give_up || (scan && group_gone(child, procs))) {
           if (child.cgroup) child.cgroup->remove();
+          for (const auto& [pid, info] : child.escapees) observer_queue_.emplace_back(false, info);
           gone.push_back(child.info);
           it = children_.erase(it);
           continue;
@@ -748,11 +782,19 @@ bool LocalProcessService::settle(bool scan) {
       }
       ++it;
     }
+    told.swap(observer_queue_);
   }
   for (const auto& child : exits) {
     if (child->events) child->events->on_exit(child->info.id, child->exit_code, child->term_signal);
   }
   if (auto* observer = observer_.load()) {
+    for (const auto& [spawned, info] : told) {
+      if (spawned) {
+        observer->spawned(info);
+      } else {
+        observer->exited(info);
+      }
+    }
     for (const auto& info : gone) observer->exited(info);
   }
   return need_scan;

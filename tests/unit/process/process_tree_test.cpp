@@ -171,8 +171,54 @@ TEST_P(ProcessTreeTest, AnotherChildsTreeIsNotTouched) {
   EXPECT_TRUE(wait_dead(bystander));
 }
 
+// Without a cgroup nothing ends escapees when the host dies, so they are told to the observer (the
+// task engine records them in the store) and the crash recovery's kill_surviving_group ends them.
+// (Only the /proc tracking: with a cgroup the next host sweeps the dead host's cgroups instead.)
+class TrackingTreeTest : public ProcessTreeTest {};
+
+TEST_P(TrackingTreeTest, TrackedEscapeesAreRecordedForTheCrashRecovery) {
+  auto events = std::make_shared<RecordingEvents>();
+  auto s = spec(escapee_script(false));
+  s.task = 42;
+  const auto id = service_->spawn(s, events);
+  const auto pids = escapees();
+  ASSERT_EQ(pids.size(), 3u);
+  // The setsid and setsid -f escapees left the session: recorded each. The setpgid one is still in
+  // the agent's session, which the leader's own record covers.
+  const std::vector<pid_t> left_session = {pids[0], pids[1]};
+  std::vector<ProcessInfo> records;
+  auto recorded = [&] {
+    records.clear();
+    for (const auto& info : observer_.all_spawned()) {
+      for (pid_t pid : left_session) {
+        if (info.pid == pid && info.id != id) records.push_back(info);
+      }
+    }
+    return records.size() == left_session.size();
+  };
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!recorded() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+  ASSERT_EQ(records.size(), left_session.size()) << "escapees not recorded";
+  for (const auto& info : records) {
+    EXPECT_EQ(info.task, 42u);
+    EXPECT_NE(info.pgid, observer_.spawned_info(id).pgid);
+    EXPECT_EQ(info.start_time, process_start_time(info.pid).value_or(0));
+  }
+  // What the recovery of the next host does with the records (the leader's included).
+  for (const auto& info : records) {
+    EXPECT_TRUE(kill_surviving_group(info.pid, info.pgid, info.start_time));
+  }
+  const auto leader = observer_.spawned_info(id);
+  EXPECT_TRUE(kill_surviving_group(leader.pid, leader.pgid, leader.start_time));
+  for (pid_t pid : pids) EXPECT_TRUE(wait_dead(pid)) << "escapee " << pid << " survived recovery";
+  ASSERT_TRUE(events->wait_exit());
+  for (const auto& info : records) EXPECT_TRUE(observer_.wait_exited(info.id));
+}
+
 INSTANTIATE_TEST_SUITE_P(Mechanisms, ProcessTreeTest, ::testing::Values(true, false),
                          [](const auto& info) { return info.param ? "Cgroup" : "Tracking"; });
+INSTANTIATE_TEST_SUITE_P(Mechanisms, TrackingTreeTest, ::testing::Values(false),
+                         [](const auto&) { return "Tracking"; });
 
 // PR_SET_PDEATHSIG fires when the thread that forked a child ends: the service forks on its own
 // thread, so a child outlives the (short-lived) thread that asked for it.
