@@ -394,57 +394,57 @@ uint64_t LocalProcessService::spawn(const SpawnSpec& spec, std::shared_ptr<Proce
   pid_t pid = -1;
   int fork_error = 0;
   fork_thread_.run([&] {
-  pid = ::fork();
-  if (pid == 0) {
-    // Child.
-    struct Failure {
-      int stage;
-      int error;
-    };
-    auto fail = [&](int stage) {
-      Failure failure{stage, errno};
-      [[maybe_unused]] auto n = ::write(status_pipe[1], &failure, sizeof failure);
-      ::_exit(127);
-    };
-    if (::setsid() < 0) fail(0);
-    // The process tree's containment (see the top of this file), kept in this one block.
-    {
-      bool contained = false;
-      if (cgroup_procs_c != nullptr) {
-        // "0" moves the writer: the agent is in its cgroup before it runs a single instruction.
-        const int fd = ::open(cgroup_procs_c, O_WRONLY | O_CLOEXEC);
-        contained = fd >= 0 && ::write(fd, "0", 1) == 1;
-        if (!contained) {
-          Failure note{kCgroupStage, errno};
-          [[maybe_unused]] auto n = ::write(status_pipe[1], &note, sizeof note);
+    pid = ::fork();
+    if (pid == 0) {
+      // Child.
+      struct Failure {
+        int stage;
+        int error;
+      };
+      auto fail = [&](int stage) {
+        Failure failure{stage, errno};
+        [[maybe_unused]] auto n = ::write(status_pipe[1], &failure, sizeof failure);
+        ::_exit(127);
+      };
+      if (::setsid() < 0) fail(0);
+      // The process tree's containment (see the top of this file), kept in this one block.
+      {
+        bool contained = false;
+        if (cgroup_procs_c != nullptr) {
+          // "0" moves the writer: the agent is in its cgroup before it runs a single instruction.
+          const int fd = ::open(cgroup_procs_c, O_WRONLY | O_CLOEXEC);
+          contained = fd >= 0 && ::write(fd, "0", 1) == 1;
+          if (!contained) {
+            Failure note{kCgroupStage, errno};
+            [[maybe_unused]] auto n = ::write(status_pipe[1], &note, sizeof note);
+          }
+          if (fd >= 0) ::close(fd);
         }
-        if (fd >= 0) ::close(fd);
+        // Without a cgroup the agent keeps its orphans below itself, where the host's scans find them.
+        if (!contained) ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+        // Dies with the host (this thread lives as long as the service); the host may already be gone.
+        if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != host_pid) ::_exit(127);
       }
-      // Without a cgroup the agent keeps its orphans below itself, where the host's scans find them.
-      if (!contained) ::prctl(PR_SET_CHILD_SUBREAPER, 1);
-      // Dies with the host (this thread lives as long as the service); the host may already be gone.
-      if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != host_pid) ::_exit(127);
+      if (::dup2(stdin_fd, 0) < 0 || ::dup2(out[1], 1) < 0 || ::dup2(err[1], 2) < 0) fail(1);
+      if (::chdir(cwd_c) != 0) fail(2);
+      for (const auto& [resource, value] : limits) {
+        rlimit limit{value, value};
+        if (::setrlimit(resource, &limit) != 0) fail(3);
+      }
+      struct sigaction dfl{};
+      dfl.sa_handler = SIG_DFL;
+      for (int sig = 1; sig < NSIG; ++sig) {
+        if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &dfl, nullptr);
+      }
+      sigset_t none;
+      sigemptyset(&none);
+      ::sigprocmask(SIG_SETMASK, &none, nullptr);
+      // Every descriptor of the host closes at exec (the status pipe stays usable until then).
+      ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+      ::execve(program_c, argv_ptrs.data(), env_ptrs.data());
+      fail(4);
     }
-    if (::dup2(stdin_fd, 0) < 0 || ::dup2(out[1], 1) < 0 || ::dup2(err[1], 2) < 0) fail(1);
-    if (::chdir(cwd_c) != 0) fail(2);
-    for (const auto& [resource, value] : limits) {
-      rlimit limit{value, value};
-      if (::setrlimit(resource, &limit) != 0) fail(3);
-    }
-    struct sigaction dfl{};
-    dfl.sa_handler = SIG_DFL;
-    for (int sig = 1; sig < NSIG; ++sig) {
-      if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &dfl, nullptr);
-    }
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    // Every descriptor of the host closes at exec (the status pipe stays usable until then).
-    ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
-    ::execve(program_c, argv_ptrs.data(), env_ptrs.data());
-    fail(4);
-  }
-  fork_error = errno;
+    fork_error = errno;
   });
   close_fd(stdin_fd);
   close_fd(out[1]);
