@@ -114,14 +114,17 @@ TEST(TaskCgroup, TheSweepTakesOnlyCgroupsOfHostsThatNoLongerRun) {
                            std::to_string(gone_start) + ".7";
   ASSERT_EQ(::mkdir(dead.c_str(), 0755), 0) << std::strerror(errno);
   const pid_t in_dead = child_in(dead + "/cgroup.procs");
-  // Another host starting meanwhile (tests run in parallel) may sweep it first: either is fine.
-  EXPECT_TRUE(eventually([&] {
-    std::ifstream procs(dead + "/cgroup.procs");
-    long pid = 0;
-    return (static_cast<bool>(procs >> pid) && pid == in_dead) || !procs;
-  }));
+  // Another host starting meanwhile (tests run in parallel) may sweep it first, even before the
+  // child got in: then the child is ended here and only the removal is checked.
+  const TaskCgroup dead_cgroup{dead, mine->relative.substr(0, mine->relative.rfind('/')) +
+                                          dead.substr(dead.rfind('/'))};
+  const bool joined = eventually([&] {
+    struct stat st{};
+    return dead_cgroup.contains(in_dead) || ::stat(dead.c_str(), &st) != 0;
+  }) && dead_cgroup.contains(in_dead);
   root->sweep_dead_hosts();
   int status = 0;
+  if (!joined) ::kill(in_dead, SIGKILL);
   ASSERT_EQ(::waitpid(in_dead, &status, 0), in_dead);
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
   struct stat st{};
