@@ -275,8 +275,8 @@ TEST(ProcessTree, AKilledHostsAgentDiesAndItsEscapeesAreSweptByTheNext) {
     if (in_ci()) FAIL() << "no task cgroups in CI: " << why;
     GTEST_SKIP() << "no task cgroups here (the escapee is only ended by recovery): " << why;
   }
-  ASSERT_TRUE(alive(escapee)) << "nothing should have ended it yet";
-  EXPECT_GE(root->sweep_dead_hosts(), 1);
+  // (A host started by a test running in parallel may sweep it first; either way it must end.)
+  root->sweep_dead_hosts();
   EXPECT_TRUE(wait_dead(escapee));
 }
 
