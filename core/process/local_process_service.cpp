@@ -2,6 +2,18 @@
 // child's pipes, reaps leaders through pidfds, and enforces the SIGTERM -> grace -> SIGKILL deadline.
 // The host is made a child subreaper so that orphaned members of an agent's session are reparented
 // to it and reaped here instead of lingering as zombies.
+//
+// A task's whole process tree dies with it, also processes that left the agent's session and group
+// (setsid, setpgid, double forks). Chosen at start:
+//  1. cgroup v2 (task_cgroup.hpp): each agent starts in its own cgroup, which nothing inside can
+//     leave; it is signalled as a whole and ended with cgroup.kill, and removed after.
+//  2. Otherwise tracking: the agent is made a child subreaper, so its orphans stay below it while it
+//     runs; a /proc scan every kScanInterval records the tree (pid + start time), and every recorded
+//     member is signalled with the group. A double fork whose middle process exits and whose
+//     grandchild setsid()s, all between two scans while the leader exits too, is missed: only the
+//     cgroup closes that race.
+// Every child gets PR_SET_PDEATHSIG(SIGKILL): it is forked on a thread that lives as long as the
+// service, so the signal comes when the host dies (kill -9), not when some worker thread ends.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -15,6 +27,9 @@
 
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
+#include <exception>
+#include <functional>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -27,6 +42,7 @@
 #include "core/process/proc_table.hpp"
 #include "core/process/process_service.hpp"
 #include "core/process/sandbox.hpp"
+#include "core/process/task_cgroup.hpp"
 
 namespace coda::process {
 namespace {
@@ -36,6 +52,8 @@ using Clock = std::chrono::steady_clock;
 constexpr std::size_t kReadChunk = 64 * 1024;
 constexpr uint64_t kWakeTag = 0;
 enum FdKind : uint64_t { kStdout = 1, kStderr = 2, kPidfd = 3 };
+// A child's report on the status pipe that is not fatal: it could not enter its cgroup.
+constexpr int kCgroupStage = 5;
 // How often /proc is scanned while a group outlives its leader, or leaders are polled without pidfd.
 constexpr auto kScanInterval = std::chrono::milliseconds(100);
 // How long shutdown waits past the grace for processes that even SIGKILL did not end (D state).
@@ -49,6 +67,17 @@ void close_fd(int& fd) {
 }
 
 std::string errno_text(int error) { return std::strerror(error); }
+
+// Signals `pid` only if it is still the process that started at `start_time`: the pidfd pins it
+// between the check and the signal, so a reused pid is never hit.
+void signal_if_same(pid_t pid, uint64_t start_time, int sig) {
+  const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0) return;
+  if (process_start_time(pid) == std::optional<uint64_t>(start_time)) {
+    ::syscall(SYS_pidfd_send_signal, fd, sig, nullptr, 0);
+  }
+  ::close(fd);
+}
 
 bool is_executable_file(const std::string& path) {
   struct stat st{};
@@ -74,6 +103,57 @@ std::optional<std::string> search_path(const std::string& name, const std::strin
   return std::nullopt;
 }
 
+// Runs jobs on one long-lived thread. Children are forked there: PR_SET_PDEATHSIG fires when the
+// *thread* that forked the child ends, so forking on a task's worker thread would kill the agent as
+// soon as that thread is gone. Thread-safe; run() blocks until the job is done.
+class ForkThread {
+ public:
+  ForkThread() : thread_([this] { loop(); }) {}
+  ~ForkThread() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  void run(const std::function<void()>& job) {
+    std::lock_guard serial(serial_);
+    std::unique_lock lock(mutex_);
+    job_ = &job;
+    error_ = nullptr;
+    cv_.notify_all();
+    cv_.wait(lock, [this] { return job_ == nullptr; });
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  void loop() {
+    std::unique_lock lock(mutex_);
+    while (true) {
+      cv_.wait(lock, [this] { return stop_ || job_ != nullptr; });
+      if (job_ != nullptr) {
+        try {
+          (*job_)();
+        } catch (...) {
+          error_ = std::current_exception();
+        }
+        job_ = nullptr;
+        cv_.notify_all();
+        continue;
+      }
+      if (stop_) return;
+    }
+  }
+  std::mutex serial_;  // one job at a time
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  const std::function<void()>* job_ = nullptr;
+  std::exception_ptr error_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
 struct Child {
   ProcessInfo info;
   std::shared_ptr<ProcessEvents> events;
@@ -86,14 +166,33 @@ struct Child {
   int term_signal = 0;
   bool term_sent = false;
   std::optional<Clock::time_point> kill_at;  // SIGKILL of the group when reached
+  std::optional<TaskCgroup> cgroup;          // the tree's cgroup, when the host can make them
+  std::map<pid_t, uint64_t> members;         // without a cgroup: the tree seen so far (pid -> start)
+  std::map<pid_t, ProcessInfo> escapees;     // the members outside the group and session, as told
+                                             // to the observer (recovery after a host crash)
 };
+
+// The observer's id for an escapee of process `id`: beside the service's own ids (small numbers),
+// never equal to one. pid_max is at most 2^22.
+uint64_t escapee_id(uint64_t id, pid_t pid) {
+  return (uint64_t{1} << 63) | (id << 22) | static_cast<uint64_t>(pid);
+}
 
 class LocalProcessService final : public ProcessService {
  public:
-  LocalProcessService(config::AgentPolicy policy, std::string data_dir)
+  LocalProcessService(config::AgentPolicy policy, std::string data_dir, bool task_cgroups)
       : policy_(std::move(policy)), data_dir_(std::move(data_dir)) {
     // Orphaned members of our children's sessions come back to us to be reaped.
     ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+    std::string why = "disabled";
+    if (task_cgroups) cgroups_ = CgroupRoot::detect(&why);
+    if (cgroups_) {
+      const int swept = cgroups_->sweep_dead_hosts();
+      tree_note_ = "agent process trees: one cgroup v2 per agent under " + cgroups_->path() +
+                   (swept > 0 ? " (ended " + std::to_string(swept) + " left by a dead host)" : "");
+    } else {
+      tree_note_ = "agent process trees: tracked through /proc (no task cgroups: " + why + ")";
+    }
     epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
     wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (epoll_fd_ < 0 || wake_fd_ < 0) {
@@ -130,14 +229,14 @@ class LocalProcessService final : public ProcessService {
     const uint64_t one = 1;
     [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
   }
-  void warn(const std::string& message) {
+  void warn(const std::string& message, int level = 2) {
     LogSink sink;
     {
       std::lock_guard lock(mutex_);
       sink = log_sink_;
     }
     if (sink) {
-      sink(2, message);
+      sink(level, message);
     } else {
       std::fprintf(stderr, "coda process: %s\n", message.c_str());
     }
@@ -146,9 +245,11 @@ class LocalProcessService final : public ProcessService {
   void signal_group(const Child& child, int sig);
   void read_pipe(uint64_t id, FdKind kind);
   void reap_leader(uint64_t id);
-  // True when nothing of the child's group or session is left; reaps adopted zombies of it.
-  // Requires mutex_.
-  bool group_gone(const Child& child);
+  // True when nothing of the child's group, session, cgroup or tracked tree is left (in `procs`, a
+  // fresh /proc read); reaps adopted zombies of it. Requires mutex_.
+  bool group_gone(const Child& child, const std::vector<ProcEntry>& procs);
+  // Without a cgroup: records the members of the child's tree found in `procs`. Requires mutex_.
+  void track(Child& child, const std::vector<ProcEntry>& procs);
   void after_leader_exit(Child& child);
   // Sends due SIGKILLs, delivers on_exit for children whose leader was reaped and pipes closed, and
   // (when `scan` is set, as /proc is read for it) forgets groups that are gone. Returns whether a
@@ -158,6 +259,10 @@ class LocalProcessService final : public ProcessService {
 
   const config::AgentPolicy policy_;
   const std::string data_dir_;
+  std::unique_ptr<CgroupRoot> cgroups_;  // null: trees are tracked through /proc
+  std::string tree_note_;                // which of the two, logged at the first spawn
+  std::once_flag tree_noted_;
+  ForkThread fork_thread_;
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
   std::thread thread_;
@@ -165,6 +270,8 @@ class LocalProcessService final : public ProcessService {
 
   mutable std::mutex mutex_;
   std::map<uint64_t, std::shared_ptr<Child>> children_;
+  // Escapees to tell the observer (true: spawned, false: exited), outside mutex_, in settle().
+  std::vector<std::pair<bool, ProcessInfo>> observer_queue_;
   uint64_t next_id_ = 1;
   bool stopping_ = false;
   bool joined_ = false;
@@ -184,6 +291,15 @@ void LocalProcessService::signal_group(const Child& child, int sig) {
     if (!child.reaped && member.pgid == child.info.pgid) continue;
     ::kill(member.pid, sig);
   }
+  // Escapees that left the group and the session: the cgroup holds them all.
+  if (child.cgroup) {
+    if (sig == SIGKILL) {
+      child.cgroup->kill();
+    } else {
+      child.cgroup->signal(sig);
+    }
+  }
+  for (const auto& [pid, start_time] : child.members) signal_if_same(pid, start_time, sig);
 }
 
 uint64_t LocalProcessService::spawn(const SpawnSpec& spec, std::shared_ptr<ProcessEvents> events) {
@@ -257,39 +373,79 @@ uint64_t LocalProcessService::spawn(const SpawnSpec& spec, std::shared_ptr<Proce
   const char* cwd_c = cwd.c_str();
   const char* program_c = program.c_str();
 
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    // Child.
-    struct Failure {
-      int stage;
-      int error;
-    };
-    auto fail = [&](int stage) {
-      Failure failure{stage, errno};
-      [[maybe_unused]] auto n = ::write(status_pipe[1], &failure, sizeof failure);
-      ::_exit(127);
-    };
-    if (::setsid() < 0) fail(0);
-    if (::dup2(stdin_fd, 0) < 0 || ::dup2(out[1], 1) < 0 || ::dup2(err[1], 2) < 0) fail(1);
-    if (::chdir(cwd_c) != 0) fail(2);
-    for (const auto& [resource, value] : limits) {
-      rlimit limit{value, value};
-      if (::setrlimit(resource, &limit) != 0) fail(3);
-    }
-    struct sigaction dfl{};
-    dfl.sa_handler = SIG_DFL;
-    for (int sig = 1; sig < NSIG; ++sig) {
-      if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &dfl, nullptr);
-    }
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    // Every descriptor of the host closes at exec (the status pipe stays usable until then).
-    ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
-    ::execve(program_c, argv_ptrs.data(), env_ptrs.data());
-    fail(4);
+  std::call_once(tree_noted_, [this] { warn(tree_note_, 1); });
+  uint64_t id;
+  {
+    std::lock_guard lock(mutex_);
+    id = next_id_++;
   }
-  const int fork_error = errno;
+  std::optional<TaskCgroup> cgroup;
+  if (cgroups_) {
+    cgroup = cgroups_->create(id);
+    if (!cgroup) {
+      warn("spawn '" + spec.argv[0] + "': cannot create its cgroup in " + cgroups_->path() + ": " +
+           errno_text(errno) + "; its process tree is tracked through /proc instead");
+    }
+  }
+  const std::string cgroup_procs = cgroup ? cgroup->dir + "/cgroup.procs" : "";
+  const char* cgroup_procs_c = cgroup ? cgroup_procs.c_str() : nullptr;
+  const pid_t host_pid = ::getpid();
+
+  pid_t pid = -1;
+  int fork_error = 0;
+  fork_thread_.run([&] {
+    pid = ::fork();
+    if (pid == 0) {
+      // Child.
+      struct Failure {
+        int stage;
+        int error;
+      };
+      auto fail = [&](int stage) {
+        Failure failure{stage, errno};
+        [[maybe_unused]] auto n = ::write(status_pipe[1], &failure, sizeof failure);
+        ::_exit(127);
+      };
+      if (::setsid() < 0) fail(0);
+      // The process tree's containment (see the top of this file), kept in this one block.
+      {
+        bool contained = false;
+        if (cgroup_procs_c != nullptr) {
+          // "0" moves the writer: the agent is in its cgroup before it runs a single instruction.
+          const int fd = ::open(cgroup_procs_c, O_WRONLY | O_CLOEXEC);
+          contained = fd >= 0 && ::write(fd, "0", 1) == 1;
+          if (!contained) {
+            Failure note{kCgroupStage, errno};
+            [[maybe_unused]] auto n = ::write(status_pipe[1], &note, sizeof note);
+          }
+          if (fd >= 0) ::close(fd);
+        }
+        // Without a cgroup the agent keeps its orphans below itself, where the host's scans find them.
+        if (!contained) ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+        // Dies with the host (this thread lives as long as the service); the host may already be gone.
+        if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != host_pid) ::_exit(127);
+      }
+      if (::dup2(stdin_fd, 0) < 0 || ::dup2(out[1], 1) < 0 || ::dup2(err[1], 2) < 0) fail(1);
+      if (::chdir(cwd_c) != 0) fail(2);
+      for (const auto& [resource, value] : limits) {
+        rlimit limit{value, value};
+        if (::setrlimit(resource, &limit) != 0) fail(3);
+      }
+      struct sigaction dfl{};
+      dfl.sa_handler = SIG_DFL;
+      for (int sig = 1; sig < NSIG; ++sig) {
+        if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &dfl, nullptr);
+      }
+      sigset_t none;
+      sigemptyset(&none);
+      ::sigprocmask(SIG_SETMASK, &none, nullptr);
+      // Every descriptor of the host closes at exec (the status pipe stays usable until then).
+      ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+      ::execve(program_c, argv_ptrs.data(), env_ptrs.data());
+      fail(4);
+    }
+    fork_error = errno;
+  });
   close_fd(stdin_fd);
   close_fd(out[1]);
   close_fd(err[1]);
@@ -298,6 +454,7 @@ uint64_t LocalProcessService::spawn(const SpawnSpec& spec, std::shared_ptr<Proce
     close_fd(out[0]);
     close_fd(err[0]);
     close_fd(status_pipe[0]);
+    if (cgroup) cgroup->remove();
     throw SpawnError("spawn '" + spec.argv[0] + "': fork: " + errno_text(fork_error));
   }
   struct {
@@ -305,11 +462,27 @@ uint64_t LocalProcessService::spawn(const SpawnSpec& spec, std::shared_ptr<Proce
     int error;
   } failure{-1, 0};
   ssize_t got;
-  do {
+  bool cgroup_failed = false;
+  int cgroup_error = 0;
+  while (true) {
     got = ::read(status_pipe[0], &failure, sizeof failure);
-  } while (got < 0 && errno == EINTR);
+    if (got < 0 && errno == EINTR) continue;
+    if (got == static_cast<ssize_t>(sizeof failure) && failure.stage == kCgroupStage) {
+      cgroup_failed = true;  // not fatal: the child goes on, tracked through /proc
+      cgroup_error = failure.error;
+      continue;
+    }
+    break;
+  }
   close_fd(status_pipe[0]);
+  if (cgroup_failed) {
+    warn("spawn '" + spec.argv[0] + "': cannot enter its cgroup " + cgroup->dir + ": " +
+         errno_text(cgroup_error) + "; its process tree is tracked through /proc instead");
+    cgroup->remove();
+    cgroup.reset();
+  }
   if (got == static_cast<ssize_t>(sizeof failure)) {
+    if (cgroup) cgroup->remove();
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
@@ -327,16 +500,15 @@ uint64_t LocalProcessService::spawn(const SpawnSpec& spec, std::shared_ptr<Proce
   child->info.pgid = pid;
   child->info.start_time = process_start_time(pid).value_or(0);
   child->events = std::move(events);
+  child->cgroup = std::move(cgroup);
   child->out_fd = out[0];
   child->err_fd = err[0];
   ::fcntl(child->out_fd, F_SETFL, O_NONBLOCK);
   ::fcntl(child->err_fd, F_SETFL, O_NONBLOCK);
   // glibc 2.36's <sys/pidfd.h> lacks C linkage for C++, so the system call is made directly.
   child->pid_fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  uint64_t id;
   {
     std::lock_guard lock(mutex_);
-    id = next_id_++;
     child->info.id = id;
     if (child->pid_fd < 0) pidfd_supported_ = false;
     children_[id] = child;
@@ -363,6 +535,8 @@ bool LocalProcessService::terminate(uint64_t id) {
     Child& child = *it->second;
     if (child.term_sent) return true;
     child.term_sent = true;
+    // A fresh look at the tree, so that what the agent started since the last scan is hit too.
+    if (!child.cgroup) track(child, list_processes());
     signal_group(child, SIGTERM);
     // SIGCONT so that a stopped group can act on the SIGTERM.
     signal_group(child, SIGCONT);
@@ -438,7 +612,18 @@ void LocalProcessService::read_pipe(uint64_t id, FdKind kind) {
 void LocalProcessService::after_leader_exit(Child& child) {
   // Whatever the leader left behind in its group or session is ended too: SIGTERM now, SIGKILL
   // after the grace. Agents must not leave processes running after their task.
-  if (group_members(child.info.pgid, child.info.pid).empty()) return;
+  if (!child.cgroup) track(child, list_processes());
+  const bool tracked_alive = [&] {
+    for (const auto& [pid, start_time] : child.members) {
+      auto entry = read_proc_entry(pid);
+      if (entry && entry->state != 'Z' && entry->start_time == start_time) return true;
+    }
+    return false;
+  }();
+  if (group_members(child.info.pgid, child.info.pid).empty() &&
+      !(child.cgroup && child.cgroup->populated()) && !tracked_alive) {
+    return;
+  }
   signal_group(child, SIGTERM);
   signal_group(child, SIGCONT);
   child.term_sent = true;
@@ -468,14 +653,79 @@ void LocalProcessService::reap_leader(uint64_t id) {
   after_leader_exit(child);
 }
 
-bool LocalProcessService::group_gone(const Child& child) {
-  // Members of the session reparented to us (the subreaper) are reaped here; the group is gone once
-  // no member is left in any state we could still wait for.
+void LocalProcessService::track(Child& child, const std::vector<ProcEntry>& procs) {
+  // The tree: the leader while it runs, every member recorded before, their descendants, and the
+  // group and session. Members that are gone (or whose pid now names a newer process) are dropped.
+  std::multimap<pid_t, const ProcEntry*> by_parent;
+  std::map<pid_t, const ProcEntry*> by_pid;
+  for (const auto& entry : procs) {
+    by_parent.emplace(entry.ppid, &entry);
+    by_pid.emplace(entry.pid, &entry);
+  }
+  std::map<pid_t, uint64_t> next;
+  std::vector<pid_t> roots;
+  if (!child.reaped) roots.push_back(child.info.pid);
+  for (const auto& [pid, start_time] : child.members) {
+    auto it = by_pid.find(pid);
+    if (it != by_pid.end() && it->second->start_time == start_time && it->second->state != 'Z') {
+      roots.push_back(pid);
+    }
+  }
+  for (const auto& entry : procs) {
+    if (entry.state == 'Z' || entry.pid == child.info.pid) continue;
+    if (entry.pgid == child.info.pgid || entry.sid == child.info.pid) roots.push_back(entry.pid);
+  }
+  while (!roots.empty()) {
+    const pid_t pid = roots.back();
+    roots.pop_back();
+    auto self = by_pid.find(pid);
+    if (self == by_pid.end() || next.contains(pid)) continue;
+    if (pid != child.info.pid) next[pid] = self->second->start_time;
+    auto [begin, end] = by_parent.equal_range(pid);
+    for (auto it = begin; it != end; ++it) roots.push_back(it->second->pid);
+  }
+  child.members = std::move(next);
+  // Escapees are recorded for the crash recovery like process groups: the observer (the task
+  // engine) stores them, and a later host kills those that still run with the same start time.
+  // Members of the group or session need no record: the leader's covers them.
+  if (observer_.load() == nullptr) return;
+  for (auto it = child.escapees.begin(); it != child.escapees.end();) {
+    auto member = child.members.find(it->first);
+    if (member != child.members.end() && member->second == it->second.start_time) {
+      ++it;
+      continue;
+    }
+    observer_queue_.emplace_back(false, it->second);
+    it = child.escapees.erase(it);
+  }
+  for (const auto& [pid, start_time] : child.members) {
+    auto entry = by_pid.find(pid);
+    if (entry == by_pid.end() || entry->second->state == 'Z' || child.escapees.contains(pid)) continue;
+    if (entry->second->pgid == child.info.pgid || entry->second->sid == child.info.pid) continue;
+    ProcessInfo info{escapee_id(child.info.id, pid), child.info.task, pid, entry->second->pgid,
+                     start_time};
+    child.escapees.emplace(pid, info);
+    observer_queue_.emplace_back(true, info);
+  }
+}
+
+bool LocalProcessService::group_gone(const Child& child, const std::vector<ProcEntry>& procs) {
+  // Members of the session (or of the cgroup, or of the tracked tree) reparented to us (the
+  // subreaper) are reaped here; the group is gone once no member is left in any state we could still
+  // wait for.
   const pid_t self = ::getpid();
   const pid_t sid = child.info.pid;
   bool gone = true;
-  for (const auto& entry : list_processes()) {
-    if (entry.pgid != child.info.pgid && entry.sid != sid) continue;
+  for (const auto& entry : procs) {
+    bool ours = entry.pgid == child.info.pgid || entry.sid == sid;
+    if (!ours) {
+      auto member = child.members.find(entry.pid);
+      ours = member != child.members.end() && member->second == entry.start_time;
+    }
+    if (!ours && child.cgroup && entry.ppid == self && entry.state == 'Z') {
+      ours = child.cgroup->contains(entry.pid);
+    }
+    if (!ours) continue;
     if (entry.pid == child.info.pid && !child.reaped) return false;
     if (entry.state != 'Z') {
       gone = false;
@@ -484,14 +734,18 @@ bool LocalProcessService::group_gone(const Child& child) {
       if (::waitpid(entry.pid, &status, WNOHANG) == 0) gone = false;
     }
   }
+  // Escapees in the cgroup are in no group or session of ours.
+  if (gone && child.cgroup && child.cgroup->populated()) gone = false;
   return gone;
 }
 
 bool LocalProcessService::settle(bool scan) {
   std::vector<std::shared_ptr<Child>> exits;
   std::vector<ProcessInfo> gone;
+  std::vector<std::pair<bool, ProcessInfo>> told;
   bool need_scan = false;
   const auto now = Clock::now();
+  const std::vector<ProcEntry> procs = scan ? list_processes() : std::vector<ProcEntry>();
   {
     std::lock_guard lock(mutex_);
     const bool give_up = stopping_ && shutdown_deadline_ && now >= *shutdown_deadline_;
@@ -509,27 +763,38 @@ bool LocalProcessService::settle(bool scan) {
         }
         child.reaped = true;
       }
+      if (scan && !child.cgroup) track(child, procs);
       if (!child.exit_delivered && child.reaped && child.out_fd < 0 && child.err_fd < 0) {
         child.exit_delivered = true;
         exits.push_back(it->second);
       }
       if (child.exit_delivered) {
-        if (give_up || (scan && group_gone(child))) {
+        if (give_up || (scan && group_gone(child, procs))) {
+          if (child.cgroup) child.cgroup->remove();
+          for (const auto& [pid, info] : child.escapees) observer_queue_.emplace_back(false, info);
           gone.push_back(child.info);
           it = children_.erase(it);
           continue;
         }
         need_scan = true;
-      } else if (child.reaped || !pidfd_supported_ || child.pid_fd < 0) {
-        need_scan = true;
+      } else if (child.reaped || !pidfd_supported_ || child.pid_fd < 0 || !child.cgroup) {
+        need_scan = true;  // (without a cgroup, the tree is tracked by the scans)
       }
       ++it;
     }
+    told.swap(observer_queue_);
   }
   for (const auto& child : exits) {
     if (child->events) child->events->on_exit(child->info.id, child->exit_code, child->term_signal);
   }
   if (auto* observer = observer_.load()) {
+    for (const auto& [spawned, info] : told) {
+      if (spawned) {
+        observer->spawned(info);
+      } else {
+        observer->exited(info);
+      }
+    }
     for (const auto& info : gone) observer->exited(info);
   }
   return need_scan;
@@ -597,7 +862,13 @@ void LocalProcessService::io_loop() {
 
 std::unique_ptr<ProcessService> ProcessService::create(const config::AgentPolicy& policy,
                                                        const std::string& data_dir) {
-  return std::make_unique<LocalProcessService>(policy, data_dir);
+  return create(policy, data_dir, true);
+}
+
+std::unique_ptr<ProcessService> ProcessService::create(const config::AgentPolicy& policy,
+                                                       const std::string& data_dir,
+                                                       bool task_cgroups) {
+  return std::make_unique<LocalProcessService>(policy, data_dir, task_cgroups);
 }
 
 }  // namespace coda::process

@@ -16,7 +16,8 @@
 // Spawning and supervising agent processes. Guardrails live here so that every backend has them:
 // no shell, own process group, stdin from /dev/null or a file, an environment built from the admin's
 // allowlist, resource limits, the optional bubblewrap sandbox, SIGTERM -> grace -> SIGKILL of the whole
-// group, and every child reaped.
+// process tree (group, session, and escapees through a cgroup or /proc tracking), death with the host
+// (PR_SET_PDEATHSIG), and every child reaped.
 namespace coda::process {
 
 struct SpawnSpec {
@@ -87,8 +88,13 @@ class ProcessService {
 
   // The production implementation, with the admin's policy (allowlist, limits, sandbox, grace).
   // data_dir is hidden from sandboxed children.
+  // A task's whole process tree is contained by a cgroup v2 per child where the host may create
+  // cgroups below its own, else tracked through /proc (see local_process_service.cpp).
   static std::unique_ptr<ProcessService> create(const config::AgentPolicy& policy,
                                                 const std::string& data_dir);
+  // The same; task_cgroups = false forces the /proc tracking (tests of the fallback).
+  static std::unique_ptr<ProcessService> create(const config::AgentPolicy& policy,
+                                                const std::string& data_dir, bool task_cgroups);
 };
 
 // Crash recovery: kills the process group `pgid` if its leader `pid` still runs and has the recorded

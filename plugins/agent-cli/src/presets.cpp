@@ -244,11 +244,14 @@ class GeminiPreset final : public Preset {
  public:
   Command command(const CliConfig& config, const TaskInfo& task, bool yolo) const override {
     Command cmd;
-    cmd.argv = {config.binary, "-p", task.prompt, "--output-format", "stream-json", "--approval-mode",
+    // No -p: the Gemini CLI reads a piped stdin as the prompt and runs non-interactively, so the
+    // prompt never shows in /proc/<pid>/cmdline and has no argv length limit (E2BIG).
+    cmd.argv = {config.binary, "--output-format", "stream-json", "--approval-mode",
                 yolo ? "yolo" : (config.smart_mode.empty() ? "auto_edit" : config.smart_mode)};
     if (const auto model = model_of(config, task); !model.empty()) append(cmd.argv, {"-m", model});
     if (!task.resume_session.empty()) append(cmd.argv, {"--resume", task.resume_session});
     append(cmd.argv, config.args);
+    cmd.stdin_path = task.prompt_file;
     return cmd;
   }
   std::unique_ptr<OutputParser> parser(const CliConfig&) const override {
@@ -322,7 +325,9 @@ class OpenCodePreset final : public Preset {
     if (const auto model = model_of(config, task); !model.empty()) append(cmd.argv, {"-m", model});
     if (!task.resume_session.empty()) append(cmd.argv, {"--session", task.resume_session});
     append(cmd.argv, config.args);
-    cmd.argv.push_back(task.prompt);
+    // No message argument: `opencode run` then reads the prompt from the piped stdin, which keeps
+    // it out of /proc/<pid>/cmdline and free of the argv length limit.
+    cmd.stdin_path = task.prompt_file;
     return cmd;
   }
   std::unique_ptr<OutputParser> parser(const CliConfig&) const override {
@@ -446,7 +451,7 @@ class CustomPreset final : public Preset {
 
 std::string expand(const std::string& arg, const TaskInfo& task, const std::string& model) {
   const std::pair<const char*, const std::string*> values[] = {
-      {"{prompt}", &task.prompt},         {"{prompt_file}", &task.prompt_file},
+      {"{prompt_file}", &task.prompt_file},
       {"{workspace}", &task.workspace},   {"{task_dir}", &task.task_dir},
       {"{task_id}", &task.task_id},       {"{model}", &model},
       {"{resume_session}", &task.resume_session}};
@@ -510,6 +515,18 @@ CliConfig parse_config(std::string_view config_json) {
   if (config.stdin_source != "none" && config.stdin_source != "prompt_file") {
     throw AgentError("dev.coda.agent.cli: `stdin` must be none or prompt_file, not '" +
                      config.stdin_source + "'");
+  }
+  // Prompts never reach argv: /proc/<pid>/cmdline is readable by every local user, and a long prompt
+  // would fail with E2BIG. A custom command reads it from a file or stdin instead.
+  for (const auto* list : {&config.command, &config.args, &config.yolo_args, &config.smart_args,
+                           &config.resume_args, &config.model_args}) {
+    for (const auto& arg : *list) {
+      if (arg.find("{prompt}") != std::string::npos) {
+        throw AgentError("dev.coda.agent.cli: '{prompt}' in an argument would put the prompt in argv "
+                         "(visible to every local user in /proc/<pid>/cmdline, E2BIG when long); use "
+                         "'{prompt_file}' or `stdin: prompt_file` instead");
+      }
+    }
   }
   if (config.output == "jsonl" && config.preset.empty() && !config.final_event) {
     throw AgentError("dev.coda.agent.cli: a custom jsonl backend needs `final` (e.g. {type: result, "

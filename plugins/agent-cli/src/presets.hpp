@@ -49,7 +49,9 @@ class Preset {
 // The preset called `name`, or the custom form for "" (throws AgentError for an unknown name).
 std::unique_ptr<Preset> make_preset(const std::string& name);
 
-// Replaces {prompt} {prompt_file} {workspace} {task_dir} {task_id} {model} {resume_session} in arg.
+// Replaces {prompt_file} {workspace} {task_dir} {task_id} {model} {resume_session} in arg (the prompt
+// itself is never substituted: parse_config refuses {prompt}). task.resume_session was checked by
+// copy_task.
 std::string expand(const std::string& arg, const TaskInfo& task, const std::string& model);
 
 }  // namespace coda::agents::cli

@@ -113,7 +113,15 @@ struct AgentEntry {
       if (task == nullptr || events == nullptr) {
         throw AgentError("start: task and events are required");
       }
-      backend->start(copy_task(*task), *events);
+      const TaskInfo info = copy_task(*task);
+      if (!info.refused_session.empty() && events->event != nullptr) {
+        // Said in the task's log, without echoing the refused text itself.
+        static constexpr std::string_view kNote =
+            "coda: the previous agent session id is not a valid id ([A-Za-z0-9._:-]{1,128}, no leading "
+            "'-'); it was not passed to the agent, which starts a fresh session\n";
+        events->event(events->ctx, info.handle, CODA_TASK_TEXT, sdk::str(kNote));
+      }
+      backend->start(info, *events);
       return CODA_OK;
     });
   }

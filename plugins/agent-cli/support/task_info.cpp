@@ -17,12 +17,26 @@ TaskInfo copy_task(const coda_task_t& task) {
     info.permissions = get_string(options, "permissions").value_or("smart");
     info.yolo_allowed = get_bool(options, "yolo_allowed").value_or(false);
     info.resume_session = get_string(options, "resume_session").value_or("");
+    if (!info.resume_session.empty() && !is_session_id(info.resume_session)) {
+      info.refused_session = std::move(info.resume_session);
+      info.resume_session.clear();
+    }
     info.model = get_string(options, "model").value_or("");
     info.timeout_s = static_cast<int>(get_number(options, "timeout_s").value_or(0));
     info.owner = get_string(options, "owner.subject").value_or("");
     if (info.owner.empty()) info.owner = get_string(options, "owner.email").value_or("");
   }
   return info;
+}
+
+bool is_session_id(std::string_view session) {
+  if (session.empty() || session.size() > 128 || session.front() == '-') return false;
+  for (const char c : session) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == ':' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
 }
 
 std::string Outcome::to_json() const {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "json.hpp"
@@ -18,7 +19,8 @@ struct TaskInfo {
   std::string task_id, session_id, prompt, prompt_file, workspace, task_dir;
   std::string permissions = "smart";  // smart | yolo
   bool yolo_allowed = false;          // the admin's agents.policy.yolo_allowed
-  std::string resume_session;         // the agent's own session to resume, or ""
+  std::string resume_session;         // the agent's own session to resume (a valid id), or ""
+  std::string refused_session;        // a resume_session copy_task refused (not an id), or ""
   std::string model;                  // a per-task model, or "" (the backend's config decides)
   int timeout_s = 0;
   std::string owner;                  // the owner's subject (or email), for per-owner settings
@@ -27,8 +29,14 @@ struct TaskInfo {
   bool yolo() const { return permissions == "yolo" && yolo_allowed; }
 };
 
-// Copies the task; bad options_json reads as the defaults (smart, no yolo).
+// Copies the task; bad options_json reads as the defaults (smart, no yolo). The resume session is
+// untrusted text (the previous run's agent reported it) that ends up in an argv: one that is not a
+// valid id (see is_session_id) is moved to refused_session and the task starts a fresh session.
 TaskInfo copy_task(const coda_task_t& task);
+
+// True for [A-Za-z0-9._:-]{1,128} not starting with '-': what an agent's session id looks like, and
+// something no CLI can read as an option.
+bool is_session_id(std::string_view session);
 
 // The end of a run, as coda_task_events_t.finished wants it.
 struct Outcome {

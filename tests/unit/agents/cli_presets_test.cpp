@@ -176,6 +176,65 @@ TEST(CliConfig, BadConfigIsRefusedWithTheKey) {
             std::string::npos);
 }
 
+TEST(CliConfig, APromptPlaceholderInArgvIsRefused) {
+  AgentHarness h;
+  h.load(CODA_AGENT_CLI_PLUGIN, R"({"preset":"claude"})");
+  const auto in_command = h.try_create(R"({"command":["mytool","--message","{prompt}"]})");
+  EXPECT_NE(in_command.find("'{prompt}'"), std::string::npos) << in_command;
+  EXPECT_NE(in_command.find("{prompt_file}"), std::string::npos) << in_command;
+  EXPECT_NE(in_command.find("stdin: prompt_file"), std::string::npos) << in_command;
+  EXPECT_NE(h.try_create(R"({"command":["mytool"],"smart_args":["--msg={prompt}"]})").find("'{prompt}'"),
+            std::string::npos);
+  EXPECT_NE(h.try_create(R"({"preset":"claude","args":["{prompt}"]})").find("'{prompt}'"),
+            std::string::npos);
+}
+
+// Every preset, the prompt text never in argv (it would be readable in /proc/<pid>/cmdline).
+TEST(EveryPreset, ThePromptNeverReachesArgv) {
+  for (const char* preset : {"claude", "codex", "gemini", "opencode", "aider"}) {
+    auto h = cli(std::string(R"({"preset":")") + preset + "\"}");
+    auto r = h->run({.prompt = "Fix the bug. secret-marker-4711"});
+    EXPECT_EQ(r->status(), "completed") << preset << ": " << r->result_json();
+    for (const auto& arg : r->argv()) {
+      EXPECT_EQ(arg.find("secret-marker-4711"), std::string::npos) << preset << ": " << arg;
+    }
+  }
+}
+
+// A 300 KiB prompt is past what one argv string may hold (128 KiB, E2BIG): each preset runs it.
+TEST(EveryPreset, AThreeHundredKibPromptRuns) {
+  const std::string big = "Fix the bug. " + std::string(300 * 1024, 'x');
+  for (const char* preset : {"claude", "codex", "gemini", "opencode", "aider"}) {
+    auto h = cli(std::string(R"({"preset":")") + preset + "\"}");
+    auto r = h->run({.prompt = big});
+    EXPECT_EQ(r->status(), "completed") << preset << ": " << r->result_json();
+  }
+}
+
+// A resume session is what the previous run's agent reported: anything that is not an id (an option,
+// spaces, too long) stays out of argv, the task starts a fresh session, and its log says so.
+TEST(EveryPreset, ABadResumeSessionIsNotPassed) {
+  for (const char* preset : {"claude", "codex", "gemini", "opencode"}) {
+    for (const std::string& bad : std::vector<std::string>{"--dangerously-skip-permissions", "a b",
+                                                           "x;rm -rf /", std::string(129, 'a'),
+                                                           "id\nnext"}) {
+      auto h = cli(std::string(R"({"preset":")") + preset + "\"}");
+      auto r = h->run({.resume_session = bad});
+      EXPECT_EQ(r->status(), "completed") << preset << ": " << r->result_json();
+      EXPECT_FALSE(r->argv_has(bad)) << preset << ": " << bad;
+      EXPECT_FALSE(r->argv_has("--resume") || r->argv_has("resume") || r->argv_has("--session"))
+          << preset << ": " << bad;
+      EXPECT_NE(r->text().find("not a valid id"), std::string::npos) << preset;
+      EXPECT_NE(r->result()->getValue<std::string>("agent_session"), bad) << preset;
+    }
+    // A real id still resumes.
+    auto h = cli(std::string(R"({"preset":")") + preset + "\"}");
+    auto good = h->run({.resume_session = "ses_01J:abc-9.x"});
+    EXPECT_TRUE(good->argv_has("ses_01J:abc-9.x")) << preset;
+    EXPECT_EQ(good->text().find("not a valid id"), std::string::npos) << preset;
+  }
+}
+
 TEST(CliBackend, MissingBinaryIsReportedByProbeAndStart) {
   auto h = cli(R"({"preset":"claude","binary":"claude-not-installed"})");
   const auto why = h->probe();

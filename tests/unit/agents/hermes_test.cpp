@@ -49,6 +49,13 @@ TEST(HermesStreamJson, TheResultEventGivesAnswerUsageAndSession) {
   EXPECT_TRUE(resumed->argv_has("--resume"));
   EXPECT_EQ(resumed->result()->getValue<std::string>("agent_session"), session);
   EXPECT_NE(resumed->summary().find("resumed " + session), std::string::npos);
+
+  // A session id that could be read as an option never reaches argv: a fresh session, with a note.
+  auto refused = h->run({.resume_session = "--yolo"});
+  EXPECT_EQ(refused->status(), "completed") << refused->result_json();
+  EXPECT_FALSE(refused->argv_has("--resume"));
+  EXPECT_FALSE(refused->argv_has("--yolo"));
+  EXPECT_NE(refused->text().find("not a valid id"), std::string::npos);
 }
 
 TEST(HermesStreamJson, YoloFlagOnlyWhenAllowed) {

@@ -75,6 +75,11 @@ class RecordingObserver : public ProcessObserver {
     for (const auto& info : spawned_) if (info.id == id) return info;
     return {};
   }
+  // Every spawned() so far, in order.
+  std::vector<ProcessInfo> all_spawned() const {
+    std::lock_guard lock(mutex_);
+    return spawned_;
+  }
   bool wait_exited(uint64_t id, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
     std::unique_lock lock(mutex_);
     return cv_.wait_for(lock, timeout, [&] {
