@@ -99,7 +99,10 @@ void parse_auth_section(Reader& section, AuthConfig& auth) {
   if (section.has("oauth")) auth.oauth_json = parse_oauth(section.child("oauth"), auth.mode == "oauth");
   auth.rate_per_s = section.get_double("rate_per_s", auth.rate_per_s, 0, 1e9);
   auth.burst = section.get<int>("burst", auth.burst, 1, 1000000);
-  auth.allowed_origins = section.get_string_list("allowed_origins", auth.allowed_origins);
+  if (section.has("allowed_origins")) {
+    section.error("allowed_origins", "moved to server.allowed_origins (the listener's one "
+                                     "Host/Origin policy, for every route)");
+  }
   if (auth.mode == "bearer" && auth.tokens.empty()) {
     section.error("mode", "mode bearer needs at least one entry in auth.tokens");
   }

@@ -23,6 +23,15 @@ std::vector<ComponentInstance> parse_component_instances(Reader& parent, std::st
     instance.where = where;
     instance.component = reader.get_string("component");
     instance.enabled = reader.get_bool("enabled", instance.enabled);
+    if (key == "transports") {
+      // The listener decides Host and Origin once for every route; a transport has no say.
+      for (const char* moved : {"allowed_origins", "allowed_hosts"}) {
+        if (reader.has(moved)) {
+          reader.error(moved, std::string("moved to server.") + moved +
+                                  " (the listener's one Host/Origin policy, for every route)");
+        }
+      }
+    }
     if (instance.component.empty()) {
       reader.error("", "missing key 'component' (the reverse-DNS id of the plugin component, e.g. "
                        "dev.coda.transport.mcp-http)");

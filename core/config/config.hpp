@@ -67,6 +67,11 @@ struct ServerConfig {
   std::string log_file;                   // empty: stderr
   bool access_log = true;                 // one info line per HTTP request (logger coda.access)
   std::string metrics = "admin";          // who may read /metrics: admin | authenticated | public | disabled
+  // The listener's Host/Origin policy (core/http/origin_policy.hpp), for every route: Host names
+  // accepted besides loopback ones, and browser origins besides loopback and same-origin pages
+  // ("*": any, only with authentication on). Hosts lower-cased, origins as written (validated).
+  std::vector<std::string> allowed_hosts;
+  std::vector<std::string> allowed_origins;
   HttpLimits limits;
   TlsConfig tls;
 };
@@ -162,7 +167,6 @@ struct AuthConfig {
   std::string oauth_json = "{}";       // oauth: {issuer, audience, jwks_url|jwks_file, scopes}
   double rate_per_s = 0;               // per identity; 0 = unlimited
   int burst = 20;
-  std::vector<std::string> allowed_origins;  // besides loopback
   Location where;  // of the auth section, for errors
 };
 

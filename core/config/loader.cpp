@@ -84,6 +84,7 @@ Config parse(std::string_view yaml, const std::string& name, const std::string& 
   parse_agents_section(agents, config.agents);
   config.transports = parse_component_instances(top, "transports");
   config.tools = parse_component_instances(top, "tools");
+  check_server_section(server, config);
   document.finish();
   return config;
 }

@@ -12,6 +12,9 @@
 namespace coda::config {
 
 void parse_server_section(Reader& section, ServerConfig& server);
+// The server checks that need other sections, once all are read: allowed_origins "*" only with
+// authentication on (with auth.mode none any page the user visits would act as the local admin).
+void check_server_section(Reader& section, const Config& config);
 void parse_auth_section(Reader& section, AuthConfig& auth);
 void parse_plugins_section(Reader& section, PluginsConfig& plugins);
 void parse_mcp_section(Reader& section, McpConfig& mcp);

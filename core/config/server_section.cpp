@@ -1,5 +1,8 @@
-// The `server:` section: listener address, data directory, logging, HTTP limits, TLS.
+// The `server:` section: listener address, data directory, logging, Host/Origin policy, HTTP
+// limits, TLS.
+#include <algorithm>
 #include <charconv>
+#include <regex>
 
 #include "core/config/sections.hpp"
 
@@ -23,6 +26,13 @@ std::string listen_problem(const std::string& listen) {
     return "expected a port from 0 to 65535 after the last ':'";
   }
   return "";
+}
+
+// scheme://host[:port] with an optional trailing slash, nothing else (the policy normalizes it).
+bool looks_like_origin(const std::string& origin) {
+  static const std::regex kOrigin(R"(^[A-Za-z][A-Za-z0-9+.-]*://[A-Za-z0-9._\-]+(:[0-9]{1,5})?/?$|)"
+                                  R"(^[A-Za-z][A-Za-z0-9+.-]*://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?/?$)");
+  return std::regex_match(origin, kOrigin);
 }
 
 void parse_limits(Reader limits, HttpLimits& out) {
@@ -79,8 +89,33 @@ void parse_server_section(Reader& section, ServerConfig& server) {
   server.access_log = section.get_bool("access_log", server.access_log);
   server.metrics = section.get_choice("metrics", server.metrics,
                                       {"admin", "authenticated", "public", "disabled"});
+  server.allowed_hosts = section.get_string_list("allowed_hosts", server.allowed_hosts);
+  for (auto& host : server.allowed_hosts) {
+    std::transform(host.begin(), host.end(), host.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (host.empty() || host.find_first_of("*/ \t@") != std::string::npos) {
+      section.error("allowed_hosts", "expected host names such as coda.example.com, got '" + host +
+                                         "' (no wildcards, schemes or paths)");
+    }
+  }
+  server.allowed_origins = section.get_string_list("allowed_origins", server.allowed_origins);
+  for (const auto& origin : server.allowed_origins) {
+    if (origin != "*" && !looks_like_origin(origin)) {
+      section.error("allowed_origins", "expected origins such as https://app.example.com "
+                                       "(scheme://host[:port]) or \"*\", got '" + origin + "'");
+    }
+  }
   parse_limits(section.child("limits"), server.limits);
   parse_tls(section.child("tls"), server.tls);
+}
+
+void check_server_section(Reader& section, const Config& config) {
+  const auto& origins = config.server.allowed_origins;
+  if (config.auth.mode == "none" && std::find(origins.begin(), origins.end(), "*") != origins.end()) {
+    section.error("allowed_origins",
+                  "\"*\" admits every web page the user visits, and with auth.mode none each would "
+                  "act as the local admin: list the origins, or turn authentication on");
+  }
 }
 
 }  // namespace coda::config

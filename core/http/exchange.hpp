@@ -23,6 +23,7 @@ struct RequestInfo {
   std::string request_id;     // X-Request-Id as sent, or generated
   std::string base_url;       // scheme://host[:port] as the client addressed the host (links)
   std::string identity_json;  // the authenticated caller (auth::Identity JSON)
+  bool cross_origin = false;  // Origin is one of server.allowed_origins (OriginVerdict): send CORS
   std::vector<std::pair<std::string, std::string>> headers;  // names as sent
   std::string body;           // complete, bounded by the body limit
 };

@@ -33,11 +33,13 @@
 #include "core/auth/authenticator.hpp"
 #include "core/http/connection_tracker.hpp"
 #include "core/http/exchange.hpp"
+#include "core/http/origin_policy.hpp"
 #include "core/http/request_metrics.hpp"
 #include "core/http/router.hpp"
 #include "core/log/logging.hpp"
 #include "core/metrics/text_writer.hpp"
 #include "core/process/agent_peer.hpp"
+#include "core/util/listen_address.hpp"
 #include "core/util/random.hpp"
 
 namespace coda::http {
@@ -66,6 +68,7 @@ struct HttpServer::Impl {
   auth::Authenticator* authenticator;
   ConnectionTracker tracker;
   process::AgentPeerDetector agent_peers;
+  OriginPolicy origin_policy;  // Host and Origin, decided once per request for every route
   Poco::ThreadPool pool;
   Poco::Net::ServerSocket socket;
   Poco::Net::HTTPServerParams::Ptr params;
@@ -83,6 +86,8 @@ struct HttpServer::Impl {
         authenticator(a),
         tracker(std::chrono::seconds(c.limits.idle_timeout_s),
                 std::chrono::seconds(c.limits.request_timeout_s)),
+        origin_policy(util::is_loopback_host(util::parse_listen_address(c.listen).host),
+                      c.allowed_hosts, c.allowed_origins),
         pool("coda-http", 2, std::max(2, c.limits.threads), 60),
         metrics_public(c.metrics == "public"),
         access_log(c.access_log) {}
@@ -526,6 +531,17 @@ void HttpServer::Impl::serve(HTTPServerRequest& request, HTTPServerResponse& res
     return;
   }
 
+  // Host and Origin, before anything trusts the request (DNS rebinding, foreign pages).
+  const OriginVerdict origin = origin_policy.check(origin_request_of(info.headers));
+  if (!origin.allowed) {
+    response.setKeepAlive(false);  // the body stays unread
+    send_json_error(response, 403, origin.reason);
+    logger.information("refused " + info.method + " " + info.path + " from " + info.remote_addr +
+                       ": 403 " + origin.reason);
+    return;
+  }
+  info.cross_origin = origin.cross_origin;
+
   if (authenticator == nullptr) {
     auto local = auth::Identity::local_user();
     record.subject = local.subject;
@@ -628,7 +644,11 @@ HttpServer::HttpServer(const config::ServerConfig& config, Router& router,
   } catch (const std::invalid_argument& e) {
     throw ListenError(e.what());
   }
-  impl_ = std::make_unique<Impl>(*this, config, router, authenticator);
+  try {
+    impl_ = std::make_unique<Impl>(*this, config, router, authenticator);
+  } catch (const std::invalid_argument& e) {
+    throw ListenError(e.what());  // an allowed host or origin the policy cannot use
+  }
   if (config.tls.enabled) {
     // TLS 1.2 or newer with the admin's certificate chain and key (PEM files).
     try {
@@ -683,6 +703,14 @@ void HttpServer::start() {
   log::get("http").information(
       "connections from this host's agents (its descendant processes) are refused on every route "
       "but /healthz and /readyz: peer attribution through the kernel's socket table");
+  const auto& policy = impl_->origin_policy;
+  log::get("http").information(
+      std::string("Host/Origin policy on every route but /healthz and /readyz: ") +
+      (policy.loopback_listener()
+           ? "bound to loopback, so Host must be a loopback name or one of server.allowed_hosts"
+           : "Host checked only against server.allowed_hosts, when any are set") +
+      "; Origin must be the page's own, one of server.allowed_origins" +
+      (policy.loopback_listener() ? " or a loopback origin" : ""));
   impl_->tcp->start();
 }
 

@@ -1,45 +1,11 @@
 #include "core/plugins/component_host.hpp"
 
-#include <sstream>
-
-#include <Poco/JSON/Parser.h>
-
 #include "coda/plugin.hpp"
 #include "core/log/logging.hpp"
 #include "core/plugins/guard.hpp"
 #include "core/plugins/tools_component.hpp"
 
 namespace coda::plugins {
-namespace {
-
-// A transport's config with auth.allowed_origins added to its own allowed_origins, so an origin
-// (the Databricks workspace, say) is configured once for every transport. A config that is not an
-// object, or whose allowed_origins is not a list, is passed on unchanged for the plugin to refuse.
-std::string with_shared_origins(const std::string& config_json,
-                                const std::vector<std::string>& origins) {
-  if (origins.empty()) return config_json;
-  try {
-    auto obj = Poco::JSON::Parser().parse(config_json).extract<Poco::JSON::Object::Ptr>();
-    Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
-    if (obj->has("allowed_origins")) {
-      list = obj->getArray("allowed_origins");
-      if (list.isNull()) return config_json;
-    }
-    for (const auto& origin : origins) {
-      bool present = false;
-      for (const auto& item : *list) present = present || (item.isString() && item.toString() == origin);
-      if (!present) list->add(origin);
-    }
-    obj->set("allowed_origins", list);
-    std::ostringstream out;
-    obj->stringify(out);
-    return out.str();
-  } catch (const std::exception&) {
-    return config_json;
-  }
-}
-
-}  // namespace
 
 ComponentHost::ComponentHost(PluginRegistry& registry, CoreServices& services)
     : registry_(registry), services_(services) {}
@@ -118,8 +84,7 @@ bool ComponentHost::create_one(const config::ComponentInstance& instance, int32_
 void ComponentHost::create(const config::Config& config) {
   for (const auto& instance : config.transports) {
     if (instance.enabled &&
-        create_one(instance, CODA_KIND_TRANSPORT, "transport",
-                   with_shared_origins(instance.config_json, config.auth.allowed_origins))) {
+        create_one(instance, CODA_KIND_TRANSPORT, "transport", instance.config_json)) {
       transports_.push_back(created_.size() - 1);
     }
   }

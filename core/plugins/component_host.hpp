@@ -59,7 +59,7 @@ class ComponentHost {
     ComponentInstanceRef ref;
     std::unique_ptr<ToolsComponent> tools;  // for tool providers
   };
-  // config_json: the instance's config as handed to create() (transports: with auth.allowed_origins).
+  // config_json: the instance's config as handed to create().
   bool create_one(const config::ComponentInstance& instance, int32_t kind, const char* section,
                   const std::string& config_json);
   void destroy(Created& created);

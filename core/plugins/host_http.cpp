@@ -52,6 +52,7 @@ class PluginRoute final : public http::RouteHandler {
     req.body = sdk::str(info.body);
     req.request_id = sdk::str(info.request_id);
     req.base_url = sdk::str(info.base_url);
+    req.cross_origin = info.cross_origin ? 1u : 0u;
     coda_http_response_t resp{&exchange, context_};
     try {
       handle_(ctx_, &req, &resp);

@@ -17,8 +17,9 @@ namespace {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
-std::string config(const std::string& transport_settings = "") {
-  return std::string("server:\n  listen: 127.0.0.1:0\n  log_level: warning\n") +
+std::string config(const std::string& transport_settings = "",
+                   const std::string& server_settings = "") {
+  return std::string("server:\n  listen: 127.0.0.1:0\n  log_level: warning\n") + server_settings +
          "plugins:\n  search_paths: [\"" CODA_PLUGIN_DIR "\", \"" CODA_FIXTURE_PLUGIN_DIR "\"]\n"
          "  load:\n    - {name: transport-mcp-http, required: true}\n"
          "    - {name: conformance-tools, required: true}\n"
@@ -27,9 +28,10 @@ std::string config(const std::string& transport_settings = "") {
          "tools:\n  conformance:\n    component: dev.coda.test.conformance-tools\n";
 }
 
-CodaServer::Options options(const std::string& transport_settings = "") {
+CodaServer::Options options(const std::string& transport_settings = "",
+                            const std::string& server_settings = "") {
   CodaServer::Options o;
-  o.config_yaml = config(transport_settings);
+  o.config_yaml = config(transport_settings, server_settings);
   return o;
 }
 
@@ -254,7 +256,8 @@ TEST(McpHttpConfig, SseModeAlwaysStreams) {
 }
 
 TEST(McpHttpConfig, CorsOnlyForConfiguredOrigins) {
-  CodaServer server(options("    allowed_origins: [\"https://app.example.com\"]\n"));
+  // The listener's policy decides; the transport answers the configured origin with CORS.
+  CodaServer server(options("", "  allowed_origins: [\"https://app.example.com\"]\n"));
   auto preflight = http_request("OPTIONS", server.mcp_url(), "",
                                 {{"Origin", "https://app.example.com"},
                                  {"Access-Control-Request-Method", "POST"}});

@@ -336,7 +336,7 @@ TEST(Metrics, ScrapeAfterRealTrafficHasEverySeriesAndTheValuesMoved) {
   Exposition after = scrape(server);
 
   // Build info: one version everywhere (CMake project version).
-  auto version_out = run_coda({"version"}).output;  // "coda 0.1.0 (plugin ABI 1.0)"
+  auto version_out = run_coda({"version"}).output;  // "coda 0.1.0 (plugin ABI 1.1)"
   std::string cli_version = version_out.substr(5, version_out.find(' ', 5) - 5);
   auto build = after.find("coda_build_info");
   ASSERT_EQ(build.size(), 1u);

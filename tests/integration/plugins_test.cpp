@@ -151,7 +151,7 @@ TEST(PluginsList, JsonListsRefusalsAndNeverInitialises) {
   }
   ASSERT_TRUE(by_name.count("http-fixture"));
   EXPECT_EQ(by_name["http-fixture"]->getValue<std::string>("status"), "loaded");
-  EXPECT_EQ(by_name["http-fixture"]->getValue<std::string>("abi"), "1.0");
+  EXPECT_EQ(by_name["http-fixture"]->getValue<std::string>("abi"), "1.1");
   auto components = by_name["http-fixture"]->getArray("components");
   ASSERT_EQ(components->size(), 1u);
   EXPECT_EQ(components->getObject(0)->getValue<std::string>("kind"), "transport");

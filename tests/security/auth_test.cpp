@@ -98,9 +98,11 @@ TEST(SecurityBearer, ForeignOriginIs403EvenWithAValidToken) {
   EXPECT_EQ(list_tools_status(server, bearer(kAliceToken) + Headers{{"Origin", "null"}}), 403);
 }
 
-TEST(SecurityBearer, CorsPreflightNeedsNoTokenAndSharedOriginsReachTheTransport) {
-  // auth.allowed_origins is added to the transport's own list.
-  CodaServer server(bearer_options("  allowed_origins: [\"https://workspace.example\"]\n"));
+TEST(SecurityBearer, CorsPreflightNeedsNoTokenAndConfiguredOriginsGetCors) {
+  // server.allowed_origins: the listener admits it, and the transport answers it with CORS.
+  CodaServer server(server_options(
+      "server:\n  allowed_origins: [\"https://workspace.example\"]\n" + host_config(bearer_auth()),
+      {{"CODA_TEST_ALICE_TOKEN", kAliceToken}}));
   auto preflight = [&](const std::string& origin) {
     return http_request("OPTIONS", server.mcp_url(), "",
                         {{"Origin", origin},

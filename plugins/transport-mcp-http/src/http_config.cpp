@@ -1,35 +1,14 @@
 #include "http_config.hpp"
 
-#include <algorithm>
 #include <set>
 #include <stdexcept>
 
 #include <Poco/Exception.h>
-#include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
-#include "http_rules.hpp"
-
 namespace coda::mcp_http {
-namespace {
-
 using Poco::Dynamic::Var;
-
-std::vector<std::string> string_list(const Poco::JSON::Object::Ptr& obj, const std::string& key) {
-  std::vector<std::string> out;
-  if (!obj->has(key) || obj->isNull(key)) return out;
-  Poco::JSON::Array::Ptr arr = obj->getArray(key);
-  if (arr.isNull()) throw std::invalid_argument(key + ": expected a list of strings");
-  for (std::size_t i = 0; i < arr->size(); ++i) {
-    Var v = arr->get(static_cast<unsigned>(i));
-    if (!v.isString()) throw std::invalid_argument(key + "[" + std::to_string(i) + "]: expected a string");
-    out.push_back(v.extract<std::string>());
-  }
-  return out;
-}
-
-}  // namespace
 
 HttpConfig HttpConfig::parse(std::string_view json) {
   HttpConfig config;
@@ -41,14 +20,14 @@ HttpConfig HttpConfig::parse(std::string_view json) {
   } catch (const Poco::Exception& e) {
     throw std::invalid_argument("expected a mapping of settings (" + e.displayText() + ")");
   }
-  static const std::set<std::string> kKnown = {"path",          "response_mode",   "sessions",
-                                               "session_ttl_s", "allowed_origins", "allowed_hosts",
-                                               "max_body_bytes"};
+  static const std::set<std::string> kKnown = {"path", "response_mode", "sessions",
+                                               "session_ttl_s", "max_body_bytes"};
   for (const auto& [key, value] : *obj) {
     if (kKnown.count(key) == 0) {
       throw std::invalid_argument("unknown key '" + key +
                                   "' (known: path, response_mode, sessions, session_ttl_s, "
-                                  "allowed_origins, allowed_hosts, max_body_bytes)");
+                                  "max_body_bytes; Host and Origin are the listener's: "
+                                  "server.allowed_hosts, server.allowed_origins)");
     }
   }
   try {
@@ -87,21 +66,6 @@ HttpConfig HttpConfig::parse(std::string_view json) {
     }
   } catch (const Poco::Exception& e) {
     throw std::invalid_argument("wrong type: " + e.displayText());
-  }
-  for (const auto& origin : string_list(obj, "allowed_origins")) {
-    if (origin == "*") {
-      config.allowed_origins.push_back(origin);
-      continue;
-    }
-    std::string normalized = normalize_origin(origin);
-    if (normalized.empty()) {
-      throw std::invalid_argument("allowed_origins: '" + origin +
-                                  "' is no origin (expected scheme://host[:port])");
-    }
-    config.allowed_origins.push_back(normalized);
-  }
-  for (const auto& host : string_list(obj, "allowed_hosts")) {
-    config.allowed_hosts.push_back(host_of_host_header(host));
   }
   return config;
 }

@@ -3,27 +3,24 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace coda::mcp_http {
 
 enum class ResponseMode { kAuto, kJson, kSse };
 
-// The component's configuration (its YAML subtree as JSON):
+// The component's configuration (its YAML subtree as JSON). Host and Origin are not among it: the
+// host's listener checks both for every route (server.allowed_hosts, server.allowed_origins) and
+// says in coda_http_request_t.cross_origin which callers get CORS headers.
 //   path: /mcp                 where the endpoint is mounted
 //   response_mode: auto        auto | json | sse (auto: SSE only when notifications arrive first)
 //   sessions: false            issue Mcp-Session-Id on initialize and require it afterwards
 //   session_ttl_s: 3600        an idle session expires after this
-//   allowed_origins: []        browser origins allowed besides loopback ones; CORS is sent for these
-//   allowed_hosts: []          Host names accepted from loopback peers besides loopback names
 //   max_body_bytes: 4194304    a larger POST body is answered 413
 struct HttpConfig {
   std::string path = "/mcp";
   ResponseMode response_mode = ResponseMode::kAuto;
   bool sessions = false;
   int session_ttl_s = 3600;
-  std::vector<std::string> allowed_origins;  // normalized
-  std::vector<std::string> allowed_hosts;    // lower-cased
   std::size_t max_body_bytes = 4u << 20;
 
   // Parses the JSON config. Throws std::invalid_argument naming the key for unknown keys, wrong

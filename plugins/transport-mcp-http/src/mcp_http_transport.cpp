@@ -83,13 +83,13 @@ struct Stream {
 // One HTTP request being answered: header lookup, the CORS decision, and the writes.
 class McpHttpTransport::Request {
  public:
-  Request(const coda_host_t* host, const OriginPolicy& policy, const coda_http_request_t* req,
-          coda_http_response_t* resp)
+  Request(const coda_host_t* host, const coda_http_request_t* req, coda_http_response_t* resp)
       : host_(host), req_(req), resp_(resp) {
     origin_ = header("origin");
-    cors_ = !origin_.empty() && policy.cors_origin(origin_);
-    wildcard_ = cors_ && std::find(policy.allowed_origins.begin(), policy.allowed_origins.end(),
-                                   "*") != policy.allowed_origins.end();
+    // The host's listener has refused every Origin its policy does not allow; it tells us which of
+    // the rest are configured cross-origin callers (a host older than ABI 1.1 tells nothing: no CORS).
+    cors_ = !origin_.empty() && CODA_HAS(req, coda_http_request_t, cross_origin) &&
+            req->cross_origin != 0;
   }
 
   const coda_http_request_t& req() const { return *req_; }
@@ -119,11 +119,12 @@ class McpHttpTransport::Request {
   void set(std::string_view name, std::string_view value) {
     host_->http_header(resp_, str(name), str(value));
   }
-  // Starts the response: the CORS headers when the origin is a configured one.
+  // Starts the response: the CORS headers when the origin is a configured one (echoed, also for a
+  // configured "*": no credentials are ever allowed, so echoing admits nothing more).
   void cors_headers() {
     if (!cors_) return;
-    set("Access-Control-Allow-Origin", wildcard_ ? std::string("*") : origin_);
-    if (!wildcard_) set("Vary", "Origin");
+    set("Access-Control-Allow-Origin", origin_);
+    set("Vary", "Origin");
     set("Access-Control-Expose-Headers", "Mcp-Session-Id, MCP-Protocol-Version");
   }
   bool write(std::string_view bytes) {
@@ -141,7 +142,6 @@ class McpHttpTransport::Request {
   coda_http_response_t* resp_;
   std::string origin_;
   bool cors_ = false;
-  bool wildcard_ = false;
 };
 
 McpHttpTransport::McpHttpTransport(const coda_host_t* host, HttpConfig config)
@@ -211,20 +211,7 @@ std::string McpHttpTransport::origin_json(const Request& r, const std::string& s
 }
 
 void McpHttpTransport::handle(const coda_http_request_t* req, coda_http_response_t* resp) {
-  OriginPolicy policy{config_.allowed_origins, config_.allowed_hosts};
-  Request r(host_, policy, req, resp);
-  std::string origin = r.header("origin");
-  if (!policy.origin_allowed(origin)) {
-    reply_error(r, 403, -32000, "Forbidden: origin '" + origin +
-                                    "' is not allowed (add it to allowed_origins of the MCP "
-                                    "transport)");
-    return;
-  }
-  if (!policy.host_allowed(r.header("host"), is_loopback_address(view(req->remote_addr)))) {
-    reply_error(r, 403, -32000, "Forbidden: host '" + r.header("host") +
-                                    "' is not allowed (add it to allowed_hosts of the MCP transport)");
-    return;
-  }
+  Request r(host_, req, resp);
   std::string_view path = view(req->path);
   if (path != config_.path && path != config_.path + "/") {
     reply_error(r, 404, -32000, "Not Found: the MCP endpoint is " + config_.path);

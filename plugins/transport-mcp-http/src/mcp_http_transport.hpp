@@ -15,7 +15,8 @@ namespace coda::mcp_http {
 // carries one JSON-RPC message (or a 2025-03-26 batch) to the host's engine; the reply comes back as
 // application/json, or as text/event-stream when the client accepts it and notifications arrive
 // before the response (response_mode auto), always (sse) or never (json). Optional sessions add
-// Mcp-Session-Id, GET streams and DELETE. Origin and Host are validated before anything else.
+// Mcp-Session-Id, GET streams and DELETE. Host and Origin reach it already checked by the host's
+// listener; it answers configured cross-origin callers (coda_http_request_t.cross_origin) with CORS.
 // Thread-safe: handle() runs on any number of listener threads.
 class McpHttpTransport {
  public:

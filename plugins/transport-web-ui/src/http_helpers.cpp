@@ -75,26 +75,6 @@ std::optional<std::string> RequestView::query_param(std::string_view name) const
   return std::nullopt;
 }
 
-bool RequestView::origin_allowed(const std::vector<std::string>& allowed) const {
-  const std::optional<std::string_view> origin = header("Origin");
-  if (!origin) return true;
-  for (const std::string& a : allowed) {
-    if (iequals(a, *origin)) return true;
-  }
-  for (const char* host_header : {"Host", "X-Forwarded-Host"}) {
-    const std::optional<std::string_view> host = header(host_header);
-    if (!host || host->empty()) continue;
-    for (std::string_view scheme : {"http://", "https://"}) {
-      if (origin->size() == scheme.size() + host->size() &&
-          iequals(origin->substr(0, scheme.size()), scheme) &&
-          iequals(origin->substr(scheme.size()), *host)) {
-        return true;
-      }
-    }
-  }
-  return false;
-}
-
 void ResponseWriter::status(int code) { host_->http_status(resp_, code); }
 
 void ResponseWriter::header(std::string_view name, std::string_view value) {

@@ -3,7 +3,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include <coda/plugin.h>
 #include <coda/plugin.hpp>
@@ -25,12 +24,6 @@ class RequestView {
   std::optional<std::string_view> header(std::string_view name) const;
   // A query parameter, percent-decoded ('+' as space), or nullopt.
   std::optional<std::string> query_param(std::string_view name) const;
-
-  // True when the request comes from the page's own origin or an allowed one: no Origin header (not a
-  // browser, or a same-origin GET), or Origin equal to scheme://Host (or X-Forwarded-Host behind a
-  // proxy), or listed in `allowed`. Stops other sites from using the visitor's credentials
-  // (cross-site WebSocket hijacking, ticket requests from a foreign page).
-  bool origin_allowed(const std::vector<std::string>& allowed) const;
 
  private:
   const coda_http_request_t* req_;

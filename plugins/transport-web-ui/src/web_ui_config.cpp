@@ -3,7 +3,6 @@
 #include <set>
 #include <stdexcept>
 
-#include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
@@ -54,7 +53,7 @@ WebUiConfig WebUiConfig::parse(std::string_view json) {
   static const std::set<std::string> kKnown = {
       "path",           "ws_path",          "mcp_path",        "redirect_root",
       "assets_dir",     "ticket_ttl_s",     "max_connections", "max_calls_per_connection",
-      "max_message_kb", "poll_interval_ms", "frame_ancestors", "allowed_origins"};
+      "max_message_kb", "poll_interval_ms", "frame_ancestors"};
   for (const auto& [key, value] : *obj) {
     (void)value;
     if (kKnown.count(key) == 0) {
@@ -93,20 +92,6 @@ WebUiConfig WebUiConfig::parse(std::string_view json) {
     if (config.frame_ancestors.empty() ||
         config.frame_ancestors.find_first_of(";,\r\n") != std::string::npos) {
       fail("frame_ancestors", "expected a CSP source list such as \"'none'\" or \"'self'\"");
-    }
-  }
-  if (obj->has("allowed_origins")) {
-    Poco::JSON::Array::Ptr list = obj->getArray("allowed_origins");
-    if (list.isNull()) fail("allowed_origins", "expected a list of origins");
-    for (std::size_t i = 0; i < list->size(); ++i) {
-      const Poco::Dynamic::Var value = list->get(static_cast<unsigned>(i));
-      if (!value.isString()) fail("allowed_origins", "expected strings like https://host:port");
-      std::string origin = value.extract<std::string>();
-      if (origin.rfind("http://", 0) != 0 && origin.rfind("https://", 0) != 0) {
-        fail("allowed_origins", "expected scheme://host[:port], got \"" + origin + "\"");
-      }
-      while (!origin.empty() && origin.back() == '/') origin.pop_back();
-      config.allowed_origins.push_back(origin);
     }
   }
   return config;

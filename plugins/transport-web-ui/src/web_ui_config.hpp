@@ -2,7 +2,6 @@
 
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace coda::webui {
 
@@ -20,7 +19,6 @@ struct WebUiConfig {
   std::size_t max_message_bytes = 1u << 20;  // one text frame; larger closes the socket (1009)
   int poll_interval_ms = 1500;    // how often the page polls when it is in HTTP mode
   std::string frame_ancestors = "'none'";     // CSP frame-ancestors (who may embed the page)
-  std::vector<std::string> allowed_origins;   // Origins besides the page's own (scheme://host[:port])
 
   // Parses the component's config JSON ("{}" gives the defaults). Throws std::invalid_argument with
   // "transport-web-ui: <key>: <what is wrong>" for an unknown key, a wrong type or a bad value.

@@ -192,10 +192,6 @@ void WebUiTransport::serve_ticket(const coda_http_request_t* req, coda_http_resp
     out.send_json_error(405, "use POST to get a WebSocket ticket");
     return;
   }
-  if (!request.origin_allowed(config_.allowed_origins)) {
-    out.send_json_error(403, "this Origin may not request WebSocket tickets");
-    return;
-  }
   const std::string ticket = tickets_.issue(std::string(request.identity_json()));
   out.header("Cache-Control", "no-store");
   out.send(200, "application/json",
@@ -210,10 +206,6 @@ void WebUiTransport::serve_ws(const coda_http_request_t* req, coda_http_response
   out.security_headers(config_.frame_ancestors);
   if (request.path() != config_.ws_path) {
     out.send_json_error(404, "not found");
-    return;
-  }
-  if (!request.origin_allowed(config_.allowed_origins)) {
-    out.send_json_error(403, "this Origin may not open the MCP WebSocket");
     return;
   }
   const std::optional<std::string> ticket = request.query_param("ticket");

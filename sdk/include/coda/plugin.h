@@ -27,6 +27,7 @@
  *
  * History:
  *   1.0  first stable ABI: transports, agents, tool providers, HTTP routes, WebSocket, processes.
+ *   1.1  coda_http_request_t.cross_origin: the listener's Host/Origin verdict for CORS answers.
  */
 #ifndef CODA_PLUGIN_H
 #define CODA_PLUGIN_H
@@ -39,7 +40,7 @@ extern "C" {
 #endif
 
 #define CODA_ABI_MAJOR 1u
-#define CODA_ABI_MINOR 0u
+#define CODA_ABI_MINOR 1u
 
 #if defined(_WIN32)
 #define CODA_EXPORT __declspec(dllexport)
@@ -124,6 +125,13 @@ typedef struct coda_http_request_t {
   /* "scheme://host[:port]" as the client addressed the host (a proxy's X-Forwarded-Proto/-Host
    * first), for links handed back to this caller. Check struct_size before reading: appended. */
   coda_str_t base_url;
+  /* [appended in 1.1: check CODA_HAS before reading] 1 when the Origin header is one the admin
+   * allowed in server.allowed_origins (or "*"): a cross-origin browser caller that the route answers
+   * with CORS headers (Access-Control-Allow-Origin); 0 without an Origin and for loopback or
+   * same-origin pages, which need none. The host has already refused, before any route runs, every
+   * request whose Host or Origin its policy does not allow: routes check neither. OWNER: the host,
+   * like every member; read on the handle() thread. */
+  uint32_t cross_origin;
 } coda_http_request_t;
 
 typedef struct coda_http_response_t coda_http_response_t; /* opaque; OWNER: host, valid in handle() */

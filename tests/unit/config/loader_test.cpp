@@ -101,7 +101,8 @@ TEST(ConfigDefaults, AnOmittedKeyMeansTheSameAsTheEmbeddedFile) {
   EXPECT_EQ(file.auth.oauth_json, empty.auth.oauth_json);
   EXPECT_EQ(file.auth.rate_per_s, empty.auth.rate_per_s);
   EXPECT_EQ(file.auth.burst, empty.auth.burst);
-  EXPECT_EQ(file.auth.allowed_origins, empty.auth.allowed_origins);
+  EXPECT_EQ(a.allowed_hosts, b.allowed_hosts);
+  EXPECT_EQ(a.allowed_origins, b.allowed_origins);
   EXPECT_EQ(file.plugins.search_paths, empty.plugins.search_paths);
   EXPECT_EQ(file.mcp.instructions, empty.mcp.instructions);
   EXPECT_EQ(file.mcp.page_size, empty.mcp.page_size);
@@ -375,6 +376,42 @@ TEST(ConfigErrors, BadValuesSayWhatIsWrong) {
             "t.yaml:2:9: auth.mode: mode bearer needs at least one entry in auth.tokens");
   EXPECT_EQ(error_of("plugins:\n  load: [a, {name: a}]\n"),
             "t.yaml:2:13: plugins.load[1]: plugin 'a' is listed twice (first at t.yaml:2:10)");
+}
+
+TEST(ConfigErrors, TheHostOriginPolicyHasOneHomeInServer) {
+  const Env env{{"HOME", "/h"}};
+  const Config ok = load_string(
+      "server:\n  allowed_hosts: [Coda.Internal]\n  allowed_origins: [https://app.example.com]\n",
+      "t.yaml", "", env_of(env));
+  EXPECT_EQ(ok.server.allowed_hosts, std::vector<std::string>{"coda.internal"});
+  EXPECT_EQ(ok.server.allowed_origins, std::vector<std::string>{"https://app.example.com"});
+  // "*" admits every page the user visits: only with authentication on.
+  EXPECT_EQ(error_of("server:\n  allowed_origins: [\"*\"]\n"),
+            "t.yaml:2:20: server.allowed_origins: \"*\" admits every web page the user visits, "
+            "and with auth.mode none each would act as the local admin: list the origins, or turn "
+            "authentication on");
+  const Config star = load_string(
+      "server:\n  allowed_origins: [\"*\"]\nauth:\n  mode: databricks-apps\n", "t.yaml", "",
+      env_of(env));
+  EXPECT_EQ(star.server.allowed_origins, std::vector<std::string>{"*"});
+  EXPECT_EQ(error_of("server:\n  allowed_origins: [app.example.com]\n"),
+            "t.yaml:2:20: server.allowed_origins: expected origins such as "
+            "https://app.example.com (scheme://host[:port]) or \"*\", got 'app.example.com'");
+  EXPECT_EQ(error_of("server:\n  allowed_hosts: [\"*.example.com/x\"]\n"),
+            "t.yaml:2:18: server.allowed_hosts: expected host names such as coda.example.com, got "
+            "'*.example.com/x' (no wildcards, schemes or paths)");
+  // The old homes are refused with the new key's name.
+  EXPECT_EQ(error_of("auth:\n  allowed_origins: [https://a.example]\n"),
+            "t.yaml:2:20: auth.allowed_origins: moved to server.allowed_origins (the listener's one "
+            "Host/Origin policy, for every route)");
+  EXPECT_EQ(error_of("transports:\n  web-ui:\n    component: dev.coda.transport.web-ui\n"
+                     "    allowed_origins: [https://a.example]\n"),
+            "t.yaml:4:22: transports.web-ui.allowed_origins: moved to server.allowed_origins (the "
+            "listener's one Host/Origin policy, for every route)");
+  EXPECT_EQ(error_of("transports:\n  mcp-http:\n    component: dev.coda.transport.mcp-http\n"
+                     "    allowed_hosts: [a.example]\n"),
+            "t.yaml:4:20: transports.mcp-http.allowed_hosts: moved to server.allowed_hosts (the "
+            "listener's one Host/Origin policy, for every route)");
 }
 
 TEST(ConfigErrors, DuplicateKeysAreReported) {

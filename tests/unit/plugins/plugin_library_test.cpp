@@ -24,7 +24,7 @@ TEST(PluginLibrary, OpensAndDescribesTheTemplate) {
   auto lib = PluginLibrary::open(std::string(CODA_PLUGIN_DIR) + "/template-plugin.so");
   EXPECT_EQ(lib->id(), "com.example.template");
   EXPECT_EQ(lib->version(), "0.1.0");
-  EXPECT_EQ(lib->abi_version(), "1.0");
+  EXPECT_EQ(lib->abi_version(), "1.1");
   ASSERT_EQ(lib->components().size(), 1u);
   EXPECT_EQ(lib->components()[0].id, "com.example.template.echo");
   EXPECT_EQ(lib->components()[0].kind, CODA_KIND_TOOLS);
