@@ -308,10 +308,18 @@ Task TaskEngine::submit(const auth::Identity& who, const RunRequest& request) {
   }
   task.state = TaskState::kQueued;
   task.created_ms = now_ms();
-  if (!store_->insert_queued(task, tasks_.max_queued)) {
-    throw TaskError(Kind::kBusy, "the task queue is full (" + std::to_string(tasks_.max_queued) +
-                                     " tasks are waiting): nothing was created; try again later "
-                                     "or cancel a queued task");
+  switch (store_->insert_queued_checked(task, tasks_.max_queued, tasks_.max_queued_per_owner)) {
+    case TaskStore::InsertResult::kInserted:
+      break;
+    case TaskStore::InsertResult::kQueueFull:
+      throw TaskError(Kind::kBusy, "the task queue is full (" + std::to_string(tasks_.max_queued) +
+                                       " tasks are waiting): nothing was created; try again later "
+                                       "or cancel a queued task");
+    case TaskStore::InsertResult::kOwnerQueueFull:
+      throw TaskError(Kind::kBusy, "you already have " +
+                                       std::to_string(tasks_.max_queued_per_owner) +
+                                       " tasks waiting (tasks.max_queued_per_owner): nothing was "
+                                       "created; wait for one to start or cancel a queued task");
   }
   wake_scheduler();
   return task;
@@ -458,14 +466,18 @@ void TaskEngine::notify_changed() {
 }
 
 void TaskEngine::recover() {
+  // Every runner, not only ours: the data-dir lock makes this host the only one using the store, so a
+  // task still `running` under another runner id (the host renamed, the data dir moved) is as dead
+  // as one of ours and would otherwise stay running forever, holding its owner's share and session.
+  const std::string any_runner;
   int killed = 0;
-  for (const auto& record : store_->processes(runner_)) {
+  for (const auto& record : store_->processes(any_runner)) {
     if (process::kill_surviving_group(record.pid, record.pgid, record.start_time)) ++killed;
   }
-  store_->clear_processes(runner_);
+  store_->clear_processes(any_runner);
   const bool requeue = tasks_.on_restart == "requeue";
   int recovered = 0;
-  for (const auto& task : store_->running_tasks(runner_)) {
+  for (const auto& task : store_->running_tasks(any_runner)) {
     ++recovered;
     if (requeue) {
       store_->requeue(task.id);

@@ -59,9 +59,16 @@ class TaskStore {
  public:
   virtual ~TaskStore() = default;
 
-  // Inserts `task` (state queued) unless `max_queued` tasks are already queued; atomic, so a refused
-  // task leaves nothing behind. Returns false when refused.
-  virtual bool insert_queued(const Task& task, int max_queued) = 0;
+  // Why insert_queued refused a task.
+  enum class InsertResult { kInserted, kQueueFull, kOwnerQueueFull };
+  // Inserts `task` (state queued) unless `max_queued` tasks are already queued, or
+  // `max_queued_per_owner` tasks of task.owner are (so one owner cannot fill the whole queue); atomic,
+  // so a refused task leaves nothing behind. Returns false when refused.
+  bool insert_queued(const Task& task, int max_queued) {
+    return insert_queued_checked(task, max_queued, max_queued) == InsertResult::kInserted;
+  }
+  virtual InsertResult insert_queued_checked(const Task& task, int max_queued,
+                                             int max_queued_per_owner) = 0;
   virtual std::optional<Task> get(const std::string& task_id) = 0;
   // The newest task with this session id.
   virtual std::optional<Task> find_by_session(const std::string& session_id) = 0;
@@ -89,7 +96,7 @@ class TaskStore {
   virtual void request_cancel(const std::string& task_id) = 0;
   // Running tasks of `runner` whose cancel was requested.
   virtual std::vector<std::string> cancel_requests(const std::string& runner) = 0;
-  // Running tasks claimed by `runner` (recovery after a restart).
+  // Running tasks claimed by `runner`, or by any runner when it is "" (recovery after a restart).
   virtual std::vector<Task> running_tasks(const std::string& runner) = 0;
   // running → queued, for recovery by requeue. Returns false when not running.
   virtual bool requeue(const std::string& task_id) = 0;
@@ -104,7 +111,8 @@ class TaskStore {
 
   virtual void record_process(const std::string& task_id, const ProcessRecord& record) = 0;
   virtual void remove_process(const std::string& task_id, uint64_t process_id) = 0;
-  // Process groups recorded for tasks of `runner` (all of them: the caller checks liveness).
+  // Process groups recorded for tasks of `runner` ("" = any runner; all of them: the caller checks
+  // liveness). clear_processes forgets the same set.
   virtual std::vector<ProcessRecord> processes(const std::string& runner) = 0;
   virtual void clear_processes(const std::string& runner) = 0;
 

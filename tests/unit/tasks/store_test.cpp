@@ -73,6 +73,17 @@ TEST_F(StoreTest, MaxQueuedRefusesWithoutInserting) {
   EXPECT_EQ(store_->count_in_state(TaskState::kQueued), 2);
 }
 
+TEST_F(StoreTest, MaxQueuedPerOwnerRefusesOnlyThatOwner) {
+  using R = TaskStore::InsertResult;
+  ASSERT_EQ(store_->insert_queued_checked(make_task("a", 1), 10, 2), R::kInserted);
+  ASSERT_EQ(store_->insert_queued_checked(make_task("a", 2), 10, 2), R::kInserted);
+  Task third = make_task("a", 3);
+  EXPECT_EQ(store_->insert_queued_checked(third, 10, 2), R::kOwnerQueueFull);
+  EXPECT_FALSE(store_->get(third.id));
+  EXPECT_EQ(store_->insert_queued_checked(make_task("b", 4), 10, 2), R::kInserted);
+  EXPECT_EQ(store_->insert_queued_checked(make_task("c", 5), 3, 2), R::kQueueFull);
+}
+
 TEST_F(StoreTest, ClaimIsFifoWithinLimits) {
   Task a = make_task("a", 1), b = make_task("a", 2), c = make_task("a", 3);
   for (auto* t : {&a, &b, &c}) ASSERT_TRUE(store_->insert_queued(*t, 10));
