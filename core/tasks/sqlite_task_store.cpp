@@ -474,12 +474,16 @@ class SqliteTaskStore : public TaskStore {
     });
   }
 
-  int64_t purge_finished_before(int64_t before_ms) override {
+  int64_t purge_finished_before(int64_t before_ms,
+                                std::vector<std::string>* orphaned_workspaces) override {
     return guarded("purge old tasks", [&] {
       Transaction tx(*this);
       const auto before = static_cast<Poco::Int64>(before_ms);
       const std::string final_states =
           "state NOT IN ('queued', 'running') AND finished_ms > 0 AND finished_ms < ?";
+      std::vector<std::string> workspaces;
+      session_ << "SELECT DISTINCT workspace FROM tasks WHERE " + final_states, bind(before),
+          into(workspaces), now;
       session_ << "DELETE FROM task_events WHERE task_id IN (SELECT id FROM tasks WHERE " +
                       final_states + ")",
           bind(before), now;
@@ -489,6 +493,16 @@ class SqliteTaskStore : public TaskStore {
       Statement st(session_);
       st << "DELETE FROM tasks WHERE " + final_states, bind(before);
       auto n = static_cast<int64_t>(st.execute());
+      if (orphaned_workspaces) {
+        // In the same transaction: a workspace still named by any task (queued, running, or a newer
+        // finished one of the chain) is kept.
+        for (auto& workspace : workspaces) {
+          Poco::Int64 users = 0;
+          session_ << "SELECT COUNT(*) FROM tasks WHERE workspace = ?", bind(workspace), into(users),
+              now;
+          if (users == 0 && !workspace.empty()) orphaned_workspaces->push_back(workspace);
+        }
+      }
       tx.commit();
       return n;
     });

@@ -530,9 +530,15 @@ void TaskEngine::scheduler_loop() {
       }
       if (tasks_.retention_days > 0 && Clock::now() - last_purge >= kPurgeEvery) {
         last_purge = Clock::now();
+        std::vector<std::string> orphaned;
         auto purged = store_->purge_finished_before(
-            now_ms() - static_cast<int64_t>(tasks_.retention_days) * 86400 * 1000);
-        if (purged > 0) logger().information("retention: purged %Ld old task(s)", purged);
+            now_ms() - static_cast<int64_t>(tasks_.retention_days) * 86400 * 1000, &orphaned);
+        const int removed =
+            remove_workspaces((fs::path(data_dir_) / "workspaces").string(), orphaned);
+        if (purged > 0) {
+          logger().information("retention: purged %Ld old task(s), %d workspace(s)", purged,
+                               removed);
+        }
       }
     } catch (const std::exception& e) {
       logger().error(std::string("scheduler: ") + e.what());

@@ -116,8 +116,14 @@ class TaskStore {
   virtual std::vector<ProcessRecord> processes(const std::string& runner) = 0;
   virtual void clear_processes(const std::string& runner) = 0;
 
-  // Deletes final tasks (and their events) that finished before `before_ms`. Returns how many.
-  virtual int64_t purge_finished_before(int64_t before_ms) = 0;
+  // Deletes final tasks (and their events) that finished before `before_ms`. Returns how many. When
+  // `orphaned_workspaces` is given, it receives the workspaces of the deleted tasks that no remaining
+  // task references (a session chain's workspace goes with its last task, never before).
+  virtual int64_t purge_finished_before(int64_t before_ms,
+                                        std::vector<std::string>* orphaned_workspaces) = 0;
+  int64_t purge_finished_before(int64_t before_ms) {
+    return purge_finished_before(before_ms, nullptr);
+  }
   // "ok" when the storage is consistent, else what is wrong.
   virtual std::string integrity_check() = 0;
 };

@@ -245,6 +245,21 @@ TEST_F(StoreTest, PurgeRemovesOnlyOldFinishedTasksAndTheirEvents) {
   EXPECT_TRUE(store_->get(recent.id));
 }
 
+TEST_F(StoreTest, PurgeNamesAWorkspaceOnlyWhenItsLastTaskGoes) {
+  Task solo = make_task("a", 1, "/ws/solo");
+  Task chain_old = make_task("a", 2, "/ws/chain"), chain_new = make_task("a", 3, "/ws/chain");
+  for (auto* t : {&solo, &chain_old, &chain_new}) ASSERT_TRUE(store_->insert_queued(*t, 10));
+  ASSERT_TRUE(store_->cancel_queued(solo.id, 100));
+  ASSERT_TRUE(store_->cancel_queued(chain_old.id, 100));
+  ASSERT_TRUE(store_->cancel_queued(chain_new.id, 5000));
+  std::vector<std::string> orphaned;
+  EXPECT_EQ(store_->purge_finished_before(1000, &orphaned), 2);
+  EXPECT_EQ(orphaned, std::vector<std::string>{"/ws/solo"}) << "the chain's newer task still uses it";
+  orphaned.clear();
+  EXPECT_EQ(store_->purge_finished_before(10000, &orphaned), 1);
+  EXPECT_EQ(orphaned, std::vector<std::string>{"/ws/chain"});
+}
+
 TEST_F(StoreTest, ProcessesAreRecordedPerRunnerForRecovery) {
   Task t = make_task("a", 1);
   ASSERT_TRUE(store_->insert_queued(t, 10));
