@@ -107,6 +107,7 @@ struct TasksConfig {
   int max_concurrent = 5;
   int max_per_owner = 2;
   int max_queued = 100;
+  int max_queued_per_owner = 20;  // queued tasks of one owner: one user cannot fill the queue
   int default_timeout_s = 3600;
   int max_timeout_s = 86400;
   int inbox_window_s = 86400;

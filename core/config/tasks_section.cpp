@@ -7,6 +7,8 @@ void parse_tasks_section(Reader& section, TasksConfig& tasks) {
   tasks.max_concurrent = section.get<int>("max_concurrent", tasks.max_concurrent, 1, 1024);
   tasks.max_per_owner = section.get<int>("max_per_owner", tasks.max_per_owner, 1, 1024);
   tasks.max_queued = section.get<int>("max_queued", tasks.max_queued, 0, 1000000);
+  tasks.max_queued_per_owner =
+      section.get<int>("max_queued_per_owner", tasks.max_queued_per_owner, 0, 1000000);
   tasks.default_timeout_s =
       section.get<int>("default_timeout_s", tasks.default_timeout_s, 1, 30 * 86400);
   tasks.max_timeout_s = section.get<int>("max_timeout_s", tasks.max_timeout_s, 1, 30 * 86400);

@@ -171,12 +171,18 @@ class SqliteTaskStore : public TaskStore {
     migrate();
   }
 
-  bool insert_queued(const Task& task, int max_queued) override {
+  InsertResult insert_queued_checked(const Task& task, int max_queued,
+                                     int max_queued_per_owner) override {
     return guarded("insert a task", [&] {
       Transaction tx(*this);
       Poco::Int64 queued = 0;
       session_ << "SELECT COUNT(*) FROM tasks WHERE state = 'queued'", into(queued), now;
-      if (queued >= max_queued) return false;
+      if (queued >= max_queued) return InsertResult::kQueueFull;
+      Poco::Int64 owner_queued = 0;
+      std::string owner = task.owner;
+      session_ << "SELECT COUNT(*) FROM tasks WHERE state = 'queued' AND owner = ?", bind(owner),
+          into(owner_queued), now;
+      if (owner_queued >= max_queued_per_owner) return InsertResult::kOwnerQueueFull;
       session_ << "INSERT INTO tasks (id, session_id, previous_session_id, owner, email, prompt, "
                   "context_json, permissions, timeout_s, agent_requested, workspace, state, "
                   "created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)",
@@ -185,7 +191,7 @@ class SqliteTaskStore : public TaskStore {
           bind(task.timeout_s), bind(task.agent_requested), bind(task.workspace),
           bind(static_cast<Poco::Int64>(task.created_ms)), now;
       tx.commit();
-      return true;
+      return InsertResult::kInserted;
     });
   }
 
@@ -335,8 +341,8 @@ class SqliteTaskStore : public TaskStore {
     return guarded("list running tasks", [&] {
       Statement st(session_);
       st << "SELECT " << kTaskColumns
-         << " FROM tasks WHERE state = 'running' AND runner = ? ORDER BY created_ms",
-          bind(runner);
+         << " FROM tasks WHERE state = 'running' AND (? = '' OR runner = ?) ORDER BY created_ms",
+          bind(runner), bind(runner);
       st.execute();
       return read_tasks(st);
     });
@@ -448,8 +454,8 @@ class SqliteTaskStore : public TaskStore {
     return guarded("list processes", [&] {
       std::vector<Poco::Int64> ids, pids, pgids, starts;
       session_ << "SELECT p.process_id, p.pid, p.pgid, p.start_time FROM task_processes p "
-                  "JOIN tasks t ON t.id = p.task_id WHERE t.runner = ?",
-          bind(runner), into(ids), into(pids), into(pgids), into(starts), now;
+                  "JOIN tasks t ON t.id = p.task_id WHERE (? = '' OR t.runner = ?)",
+          bind(runner), bind(runner), into(ids), into(pids), into(pgids), into(starts), now;
       std::vector<ProcessRecord> out(ids.size());
       for (std::size_t i = 0; i < ids.size(); ++i) {
         out[i] = ProcessRecord{static_cast<uint64_t>(ids[i]), static_cast<pid_t>(pids[i]),
@@ -462,18 +468,22 @@ class SqliteTaskStore : public TaskStore {
   void clear_processes(const std::string& runner) override {
     guarded("forget processes", [&] {
       session_ << "DELETE FROM task_processes WHERE task_id IN "
-                  "(SELECT id FROM tasks WHERE runner = ?)",
-          bind(runner), now;
+                  "(SELECT id FROM tasks WHERE ? = '' OR runner = ?)",
+          bind(runner), bind(runner), now;
       return 0;
     });
   }
 
-  int64_t purge_finished_before(int64_t before_ms) override {
+  int64_t purge_finished_before(int64_t before_ms,
+                                std::vector<std::string>* orphaned_workspaces) override {
     return guarded("purge old tasks", [&] {
       Transaction tx(*this);
       const auto before = static_cast<Poco::Int64>(before_ms);
       const std::string final_states =
           "state NOT IN ('queued', 'running') AND finished_ms > 0 AND finished_ms < ?";
+      std::vector<std::string> workspaces;
+      session_ << "SELECT DISTINCT workspace FROM tasks WHERE " + final_states, bind(before),
+          into(workspaces), now;
       session_ << "DELETE FROM task_events WHERE task_id IN (SELECT id FROM tasks WHERE " +
                       final_states + ")",
           bind(before), now;
@@ -483,6 +493,16 @@ class SqliteTaskStore : public TaskStore {
       Statement st(session_);
       st << "DELETE FROM tasks WHERE " + final_states, bind(before);
       auto n = static_cast<int64_t>(st.execute());
+      if (orphaned_workspaces) {
+        // In the same transaction: a workspace still named by any task (queued, running, or a newer
+        // finished one of the chain) is kept.
+        for (auto& workspace : workspaces) {
+          Poco::Int64 users = 0;
+          session_ << "SELECT COUNT(*) FROM tasks WHERE workspace = ?", bind(workspace), into(users),
+              now;
+          if (users == 0 && !workspace.empty()) orphaned_workspaces->push_back(workspace);
+        }
+      }
       tx.commit();
       return n;
     });

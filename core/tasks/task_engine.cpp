@@ -308,10 +308,18 @@ Task TaskEngine::submit(const auth::Identity& who, const RunRequest& request) {
   }
   task.state = TaskState::kQueued;
   task.created_ms = now_ms();
-  if (!store_->insert_queued(task, tasks_.max_queued)) {
-    throw TaskError(Kind::kBusy, "the task queue is full (" + std::to_string(tasks_.max_queued) +
-                                     " tasks are waiting): nothing was created; try again later "
-                                     "or cancel a queued task");
+  switch (store_->insert_queued_checked(task, tasks_.max_queued, tasks_.max_queued_per_owner)) {
+    case TaskStore::InsertResult::kInserted:
+      break;
+    case TaskStore::InsertResult::kQueueFull:
+      throw TaskError(Kind::kBusy, "the task queue is full (" + std::to_string(tasks_.max_queued) +
+                                       " tasks are waiting): nothing was created; try again later "
+                                       "or cancel a queued task");
+    case TaskStore::InsertResult::kOwnerQueueFull:
+      throw TaskError(Kind::kBusy, "you already have " +
+                                       std::to_string(tasks_.max_queued_per_owner) +
+                                       " tasks waiting (tasks.max_queued_per_owner): nothing was "
+                                       "created; wait for one to start or cancel a queued task");
   }
   wake_scheduler();
   return task;
@@ -458,14 +466,18 @@ void TaskEngine::notify_changed() {
 }
 
 void TaskEngine::recover() {
+  // Every runner, not only ours: the data-dir lock makes this host the only one using the store, so a
+  // task still `running` under another runner id (the host renamed, the data dir moved) is as dead
+  // as one of ours and would otherwise stay running forever, holding its owner's share and session.
+  const std::string any_runner;
   int killed = 0;
-  for (const auto& record : store_->processes(runner_)) {
+  for (const auto& record : store_->processes(any_runner)) {
     if (process::kill_surviving_group(record.pid, record.pgid, record.start_time)) ++killed;
   }
-  store_->clear_processes(runner_);
+  store_->clear_processes(any_runner);
   const bool requeue = tasks_.on_restart == "requeue";
   int recovered = 0;
-  for (const auto& task : store_->running_tasks(runner_)) {
+  for (const auto& task : store_->running_tasks(any_runner)) {
     ++recovered;
     if (requeue) {
       store_->requeue(task.id);
@@ -518,9 +530,15 @@ void TaskEngine::scheduler_loop() {
       }
       if (tasks_.retention_days > 0 && Clock::now() - last_purge >= kPurgeEvery) {
         last_purge = Clock::now();
+        std::vector<std::string> orphaned;
         auto purged = store_->purge_finished_before(
-            now_ms() - static_cast<int64_t>(tasks_.retention_days) * 86400 * 1000);
-        if (purged > 0) logger().information("retention: purged %Ld old task(s)", purged);
+            now_ms() - static_cast<int64_t>(tasks_.retention_days) * 86400 * 1000, &orphaned);
+        const int removed =
+            remove_workspaces((fs::path(data_dir_) / "workspaces").string(), orphaned);
+        if (purged > 0) {
+          logger().information("retention: purged %Ld old task(s), %d workspace(s)", purged,
+                               removed);
+        }
       }
     } catch (const std::exception& e) {
       logger().error(std::string("scheduler: ") + e.what());

@@ -59,9 +59,16 @@ class TaskStore {
  public:
   virtual ~TaskStore() = default;
 
-  // Inserts `task` (state queued) unless `max_queued` tasks are already queued; atomic, so a refused
-  // task leaves nothing behind. Returns false when refused.
-  virtual bool insert_queued(const Task& task, int max_queued) = 0;
+  // Why insert_queued refused a task.
+  enum class InsertResult { kInserted, kQueueFull, kOwnerQueueFull };
+  // Inserts `task` (state queued) unless `max_queued` tasks are already queued, or
+  // `max_queued_per_owner` tasks of task.owner are (so one owner cannot fill the whole queue); atomic,
+  // so a refused task leaves nothing behind. Returns false when refused.
+  bool insert_queued(const Task& task, int max_queued) {
+    return insert_queued_checked(task, max_queued, max_queued) == InsertResult::kInserted;
+  }
+  virtual InsertResult insert_queued_checked(const Task& task, int max_queued,
+                                             int max_queued_per_owner) = 0;
   virtual std::optional<Task> get(const std::string& task_id) = 0;
   // The newest task with this session id.
   virtual std::optional<Task> find_by_session(const std::string& session_id) = 0;
@@ -89,7 +96,7 @@ class TaskStore {
   virtual void request_cancel(const std::string& task_id) = 0;
   // Running tasks of `runner` whose cancel was requested.
   virtual std::vector<std::string> cancel_requests(const std::string& runner) = 0;
-  // Running tasks claimed by `runner` (recovery after a restart).
+  // Running tasks claimed by `runner`, or by any runner when it is "" (recovery after a restart).
   virtual std::vector<Task> running_tasks(const std::string& runner) = 0;
   // running → queued, for recovery by requeue. Returns false when not running.
   virtual bool requeue(const std::string& task_id) = 0;
@@ -104,12 +111,19 @@ class TaskStore {
 
   virtual void record_process(const std::string& task_id, const ProcessRecord& record) = 0;
   virtual void remove_process(const std::string& task_id, uint64_t process_id) = 0;
-  // Process groups recorded for tasks of `runner` (all of them: the caller checks liveness).
+  // Process groups recorded for tasks of `runner` ("" = any runner; all of them: the caller checks
+  // liveness). clear_processes forgets the same set.
   virtual std::vector<ProcessRecord> processes(const std::string& runner) = 0;
   virtual void clear_processes(const std::string& runner) = 0;
 
-  // Deletes final tasks (and their events) that finished before `before_ms`. Returns how many.
-  virtual int64_t purge_finished_before(int64_t before_ms) = 0;
+  // Deletes final tasks (and their events) that finished before `before_ms`. Returns how many. When
+  // `orphaned_workspaces` is given, it receives the workspaces of the deleted tasks that no remaining
+  // task references (a session chain's workspace goes with its last task, never before).
+  virtual int64_t purge_finished_before(int64_t before_ms,
+                                        std::vector<std::string>* orphaned_workspaces) = 0;
+  int64_t purge_finished_before(int64_t before_ms) {
+    return purge_finished_before(before_ms, nullptr);
+  }
   // "ok" when the storage is consistent, else what is wrong.
   virtual std::string integrity_check() = 0;
 };

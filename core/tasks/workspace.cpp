@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <system_error>
 
+#include <Poco/Logger.h>
+
 namespace coda::tasks {
 
 namespace fs = std::filesystem;
@@ -24,6 +26,27 @@ std::string prepare_task_dir(const std::string& workspace, const std::string& ta
     out << "*\n";
   }
   return dir.string();
+}
+
+int remove_workspaces(const std::string& root, const std::vector<std::string>& workspaces) {
+  const fs::path base = fs::path(root).lexically_normal();
+  int removed = 0;
+  for (const auto& workspace : workspaces) {
+    const fs::path path = fs::path(workspace).lexically_normal();
+    if (path.parent_path() != base || path.filename().empty() || path.filename() == "..") {
+      Poco::Logger::get("coda.tasks").warning("retention: not removing " + workspace +
+                                              ": not a workspace under " + base.string());
+      continue;
+    }
+    std::error_code ec;
+    // remove_all unlinks symlinks rather than following them.
+    if (fs::remove_all(path, ec) > 0 && !ec) ++removed;
+    if (ec) {
+      Poco::Logger::get("coda.tasks").warning("retention: cannot remove " + workspace + ": " +
+                                              ec.message());
+    }
+  }
+  return removed;
 }
 
 WorkspaceSnapshot WorkspaceSnapshot::take(const std::string& workspace, std::size_t max_files) {

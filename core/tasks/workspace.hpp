@@ -17,6 +17,11 @@ inline constexpr const char* kTaskFilesDir = ".coda";
 // directory. Throws std::runtime_error naming the path when it cannot.
 std::string prepare_task_dir(const std::string& workspace, const std::string& task_id);
 
+// Deletes each of `workspaces` that is a direct child of `root` (data_dir/workspaces): anything else
+// is left alone, so a bad row can never make retention delete outside the workspaces. Symlinks inside
+// are removed, never followed. Returns how many were removed; failures are logged, not thrown.
+int remove_workspaces(const std::string& root, const std::vector<std::string>& workspaces);
+
 // The state of every regular file and symlink in a workspace (relative path → size and mtime), taken
 // before and after a run. Skips .git and .coda; stops after `max_files` entries (marking itself
 // truncated) so a huge tree cannot stall the scheduler. Plain value; not shared between threads.

@@ -110,6 +110,7 @@ TEST(ConfigDefaults, AnOmittedKeyMeansTheSameAsTheEmbeddedFile) {
   EXPECT_EQ(t.max_concurrent, u.max_concurrent);
   EXPECT_EQ(t.max_per_owner, u.max_per_owner);
   EXPECT_EQ(t.max_queued, u.max_queued);
+  EXPECT_EQ(t.max_queued_per_owner, u.max_queued_per_owner);
   EXPECT_EQ(t.default_timeout_s, u.default_timeout_s);
   EXPECT_EQ(t.max_timeout_s, u.max_timeout_s);
   EXPECT_EQ(t.inbox_window_s, u.inbox_window_s);

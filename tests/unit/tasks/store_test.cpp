@@ -73,6 +73,17 @@ TEST_F(StoreTest, MaxQueuedRefusesWithoutInserting) {
   EXPECT_EQ(store_->count_in_state(TaskState::kQueued), 2);
 }
 
+TEST_F(StoreTest, MaxQueuedPerOwnerRefusesOnlyThatOwner) {
+  using R = TaskStore::InsertResult;
+  ASSERT_EQ(store_->insert_queued_checked(make_task("a", 1), 10, 2), R::kInserted);
+  ASSERT_EQ(store_->insert_queued_checked(make_task("a", 2), 10, 2), R::kInserted);
+  Task third = make_task("a", 3);
+  EXPECT_EQ(store_->insert_queued_checked(third, 10, 2), R::kOwnerQueueFull);
+  EXPECT_FALSE(store_->get(third.id));
+  EXPECT_EQ(store_->insert_queued_checked(make_task("b", 4), 10, 2), R::kInserted);
+  EXPECT_EQ(store_->insert_queued_checked(make_task("c", 5), 3, 2), R::kQueueFull);
+}
+
 TEST_F(StoreTest, ClaimIsFifoWithinLimits) {
   Task a = make_task("a", 1), b = make_task("a", 2), c = make_task("a", 3);
   for (auto* t : {&a, &b, &c}) ASSERT_TRUE(store_->insert_queued(*t, 10));
@@ -232,6 +243,21 @@ TEST_F(StoreTest, PurgeRemovesOnlyOldFinishedTasksAndTheirEvents) {
   EXPECT_TRUE(store_->events(done.id, 0, 10).empty());
   EXPECT_TRUE(store_->get(live.id));
   EXPECT_TRUE(store_->get(recent.id));
+}
+
+TEST_F(StoreTest, PurgeNamesAWorkspaceOnlyWhenItsLastTaskGoes) {
+  Task solo = make_task("a", 1, "/ws/solo");
+  Task chain_old = make_task("a", 2, "/ws/chain"), chain_new = make_task("a", 3, "/ws/chain");
+  for (auto* t : {&solo, &chain_old, &chain_new}) ASSERT_TRUE(store_->insert_queued(*t, 10));
+  ASSERT_TRUE(store_->cancel_queued(solo.id, 100));
+  ASSERT_TRUE(store_->cancel_queued(chain_old.id, 100));
+  ASSERT_TRUE(store_->cancel_queued(chain_new.id, 5000));
+  std::vector<std::string> orphaned;
+  EXPECT_EQ(store_->purge_finished_before(1000, &orphaned), 2);
+  EXPECT_EQ(orphaned, std::vector<std::string>{"/ws/solo"}) << "the chain's newer task still uses it";
+  orphaned.clear();
+  EXPECT_EQ(store_->purge_finished_before(10000, &orphaned), 1);
+  EXPECT_EQ(orphaned, std::vector<std::string>{"/ws/chain"});
 }
 
 TEST_F(StoreTest, ProcessesAreRecordedPerRunnerForRecovery) {

@@ -423,6 +423,25 @@ TEST_F(EngineTest, RecoveryRequeuesRunningTasksWhenConfigured) {
   EXPECT_EQ(agent->started()[0].prompt.find("left over") != std::string::npos, true);
 }
 
+TEST_F(EngineTest, RecoveryInterruptsTasksOfAnyEarlierRunnerId) {
+  // A task left running under another runner id (the host was renamed or the data dir moved): the
+  // data-dir lock makes this host the only one, so it is recovered like one of ours.
+  Task t;
+  {
+    auto store = open_sqlite_store(dir_.path() + "/tasks.db");
+    t.id = new_task_id();
+    t.session_id = new_session_id();
+    t.owner = "alice";
+    t.prompt = "left over by another runner";
+    t.workspace = dir_.path() + "/workspaces/" + t.session_id;
+    t.created_ms = now_ms();
+    ASSERT_TRUE(store->insert_queued(t, 10));
+    ASSERT_TRUE(store->claim_next({5, 5}, "old-hostname:/old/data", now_ms()));
+  }
+  make_engine()->start();
+  EXPECT_EQ(state_of(t.id), TaskState::kInterrupted);
+}
+
 TEST_F(EngineTest, RecoveryKillsASurvivingAgentProcessGroup) {
   pid_t child = ::fork();
   ASSERT_GE(child, 0);

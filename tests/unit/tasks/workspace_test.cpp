@@ -31,6 +31,22 @@ TEST(Workspace, ChangedSinceListsAddedModifiedAndDeletedFiles) {
   EXPECT_EQ(test::read_file(dir.path() + "/.coda/.gitignore"), "*\n");
 }
 
+TEST(Workspace, RemoveWorkspacesDeletesOnlyDirectChildrenOfTheRootAndNeverFollowsSymlinks) {
+  namespace fs = std::filesystem;
+  test::TempDir dir;
+  dir.write("outside/precious.txt", "keep me");
+  dir.write("workspaces/sess_a/file.txt", "a");
+  fs::create_symlink(dir.path() + "/outside", dir.path() + "/workspaces/sess_a/link");
+  dir.write("workspaces/sess_b/file.txt", "b");
+  const std::string root = dir.path() + "/workspaces";
+  EXPECT_EQ(remove_workspaces(root, {root + "/sess_a", dir.path() + "/outside", root + "/../outside",
+                                     root, "/"}),
+            1);
+  EXPECT_FALSE(fs::exists(root + "/sess_a"));
+  EXPECT_TRUE(fs::exists(root + "/sess_b/file.txt"));
+  EXPECT_EQ(test::read_file(dir.path() + "/outside/precious.txt"), "keep me");
+}
+
 TEST(Workspace, SnapshotStopsAtTheFileLimit) {
   test::TempDir dir;
   for (int i = 0; i < 10; ++i) dir.write("f" + std::to_string(i), "x");
