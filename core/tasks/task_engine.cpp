@@ -11,6 +11,7 @@
 
 #include "core/tasks/json_text.hpp"
 #include "core/tasks/workspace.hpp"
+#include "core/util/utf8.hpp"
 
 namespace coda::tasks {
 namespace {
@@ -150,7 +151,22 @@ struct TaskEngine::Run {
   Clock::time_point deadline;
   std::optional<TaskState> stop_reason;  // cancelled, timed_out or interrupted once asked to stop
   Clock::time_point force_at;            // when a stop that the agent ignores is forced
+  util::Utf8Stream output;               // the agent's text events, made valid UTF-8 (engine mutex)
 };
+
+namespace {
+
+// The files of `workspace` added, changed or deleted since `before`, as a JSON array of paths (made
+// valid UTF-8: an agent may name a file with any bytes).
+std::string files_changed_json(const std::string& workspace, const WorkspaceSnapshot& before) {
+  Poco::JSON::Array::Ptr files = new Poco::JSON::Array;
+  for (const auto& path : WorkspaceSnapshot::take(workspace).changed_since(before)) {
+    files->add(util::valid_utf8(path));
+  }
+  return to_json_text(files);
+}
+
+}  // namespace
 
 // The sink handed to a backend. Holds the engine weakly: a late call after the engine is gone is
 // dropped.
@@ -758,10 +774,7 @@ void TaskEngine::check_deadlines() {
     outcome.finished_ms = now_ms();
     outcome.errors_json =
         R"(["the agent did not report its end within the kill grace; its process group was killed"])";
-    auto after = WorkspaceSnapshot::take(run->workspace);
-    Poco::JSON::Array::Ptr files = new Poco::JSON::Array;
-    for (const auto& path : after.changed_since(run->before)) files->add(path);
-    outcome.files_changed_json = to_json_text(files);
+    outcome.files_changed_json = files_changed_json(run->workspace, run->before);
     finalize(run->task_id, backend_name(*run), outcome);
   }
 }
@@ -792,14 +805,17 @@ void TaskEngine::set_run_finished(RunFinished callback) { run_finished_ = std::m
 
 void TaskEngine::on_event(uint64_t handle, int kind, std::string_view data) {
   std::string task_id;
+  std::string text;  // what the backend sent, as valid UTF-8: it is stored and served as JSON
   {
     std::lock_guard lock(mutex_);
     auto it = runs_.find(handle);
     if (it == runs_.end()) return;
     task_id = it->second->task_id;
+    // Output comes in arbitrary chunks; progress and JSON events are whole messages.
+    text = kind == 2 || kind == 3 ? util::valid_utf8(data) : it->second->output.feed(data);
   }
+  if (text.empty()) return;
   try {
-    std::string text(data);
     switch (kind) {
       case 2: {  // CODA_TASK_PROGRESS
         auto message = trim(text);
@@ -840,12 +856,17 @@ void TaskEngine::on_finished(uint64_t handle, std::string_view result_json) {
     handles_.erase(run->task_id);
   }
   try {
+    // The agent's last bytes ended inside a character: kept as U+FFFD, not dropped.
+    if (auto rest = run->output.finish(); !rest.empty()) {
+      store_->append_event(run->task_id, "output", rest, now_ms(), tasks_.events_max_bytes);
+    }
+    // Everything below reaches JSON clients; an agent may have written any bytes into it.
     Report report;
-    merge_report(report, parse_object(std::string(result_json)), false);
+    merge_report(report, parse_object(util::valid_utf8(result_json)), false);
     auto file = (fs::path(run->task_dir) / "result.json").string();
     std::error_code ec;
     if (fs::exists(file, ec)) {
-      auto obj = parse_object(read_small_file(file, 1u << 20));
+      auto obj = parse_object(util::valid_utf8(read_small_file(file, 1u << 20)));
       if (obj.isNull()) {
         report.errors->add("result.json in the task directory is not a JSON object");
       } else {
@@ -877,10 +898,7 @@ void TaskEngine::on_finished(uint64_t handle, std::string_view result_json) {
     outcome.artifacts_json = to_json_text(report.artifacts);
     outcome.usage_json = report.usage_json;
     outcome.agent_session = report.agent_session;
-    auto after = WorkspaceSnapshot::take(run->workspace);
-    Poco::JSON::Array::Ptr files = new Poco::JSON::Array;
-    for (const auto& path : after.changed_since(run->before)) files->add(path);
-    outcome.files_changed_json = to_json_text(files);
+    outcome.files_changed_json = files_changed_json(run->workspace, run->before);
     if (processes_ != nullptr) processes_->terminate_task(handle);  // no stragglers
     finalize(run->task_id, backend_name(*run), outcome);
   } catch (const std::exception& e) {

@@ -111,6 +111,7 @@ int main(int argc, char** argv) {
   {
     config::TasksConfig tasks_cfg;
     tasks_cfg.max_queued = 1000000;
+    tasks_cfg.max_queued_per_owner = 1000000;
     config::AgentsConfig agents_cfg;
     tasks::TaskEngine engine(tasks_cfg, agents_cfg, dir + "/large", nullptr);
     auth::Identity who;

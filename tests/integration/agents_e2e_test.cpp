@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -11,6 +12,7 @@
 #include <thread>
 
 #include "tests/security/security_support.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace coda::test {
 namespace {
@@ -130,6 +132,37 @@ TEST(AgentsEndToEnd, HermesAnswersWithUsage) {
   auto usage = result->getObject("usage");
   ASSERT_TRUE(usage) << text.str();
   EXPECT_EQ(usage->optValue<int>("input_tokens", -1), 900) << text.str();
+}
+
+// An agent may print any bytes, and cut a character between two writes. Its task stays readable: every
+// answer is valid JSON, invalid bytes read as U+FFFD, a character split between writes arrives whole,
+// and a file named with invalid bytes is listed the same way.
+TEST(AgentsEndToEnd, BinaryOutputStaysReadableAsValidUtf8) {
+  TempDir dir;
+  const std::string script = dir.write("binary.sh", R"SH(printf 'caf\303'; sleep 0.3
+printf '\251 \377\376 binary-end\n'
+: > "$(printf 'name-\377')"
+)SH");
+  std::string config = agents_config("hermes");
+  config.replace(config.find("env: {"), 6, "env: {FAKE_SCRIPT: " + script + ", ");
+  auto server = start_server(config);
+  auto run = run_task(*server, R"({"prompt":"fake:script"})");
+  ASSERT_TRUE(run);
+  const auto task_id = run->getValue<std::string>("task_id");
+  const std::string output = security::finished_output(server->mcp_url(), task_id, {});
+  const std::string fffd = "\xEF\xBF\xBD";
+  EXPECT_NE(output.find("status completed"), std::string::npos) << output;
+  // "caf" and the rest may come as two events; the é split between the agent's writes is whole.
+  EXPECT_NE(output.find("\xC3\xA9 " + fffd + fffd + " binary-end"), std::string::npos) << output;
+  for (char raw : {'\xFF', '\xFE'}) EXPECT_EQ(output.find(raw), std::string::npos) << output;
+  auto result = wait_result(*server, task_id);
+  ASSERT_TRUE(result);
+  auto files = result->getArray("files_changed");
+  ASSERT_TRUE(files);
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < files->size(); ++i) names.push_back(files->getElement<std::string>(i));
+  EXPECT_NE(std::find(names.begin(), names.end(), "name-" + fffd), names.end())
+      << ::testing::PrintToString(names);
 }
 
 TEST(AgentsEndToEnd, MissingHermesFallsBackToClaudeAndSaysWhy) {
