@@ -114,11 +114,12 @@ class Confinement : public ::testing::Test {
   static void expect_no_secret(const std::string& output, bool store_and_workspaces) {
     ASSERT_NE(output.find("ATTACK-DONE"), std::string::npos) << "the attack did not run:\n"
                                                               << output;
-    for (const char* secret : {kEnvSecret, kClientSecret, kPromptSecret}) {
+    for (const char* secret : {kEnvSecret, kClientSecret}) {
       EXPECT_EQ(output.find(secret), std::string::npos) << "leaked " << secret << ":\n" << output;
     }
     if (!store_and_workspaces) return;
-    for (const char* secret : {kWorkspaceSecret, kConfigMarker, "SQLite format 3"}) {
+    // Bob's prompt is in his task dir (prompt.txt) and in the store; never in any process's cmdline.
+    for (const char* secret : {kWorkspaceSecret, kPromptSecret, kConfigMarker, "SQLite format 3"}) {
       EXPECT_EQ(output.find(secret), std::string::npos) << "leaked " << secret << ":\n" << output;
     }
   }
