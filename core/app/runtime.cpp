@@ -1,6 +1,7 @@
 #include "core/app/runtime.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -18,6 +19,7 @@
 #include "core/plugins/component_host.hpp"
 #include "core/plugins/host_context.hpp"
 #include "core/plugins/plugin_registry.hpp"
+#include "core/process/landlock.hpp"
 #include "core/process/process_service.hpp"
 #include "core/tasks/task_service.hpp"
 #include "core/util/file_lock.hpp"
@@ -69,6 +71,44 @@ config::AgentPolicy policy_with_hidden_files(const config::Config& config) {
     // No usable oauth section: nothing to hide (the authenticator refuses a bad one).
   }
   return policy;
+}
+
+// Decides how agents are kept from the host and from each other (`policy.landlock_enforced`) and
+// says so; refuses to start when several users are possible and nothing isolates agents, unless the
+// admin opted out (agents.policy.allow_unisolated).
+std::string decide_agent_isolation(const config::Config& config, config::AgentPolicy& policy) {
+  const bool several_users = config.auth.mode != "none";
+  if (policy.sandbox.enabled) {
+    return "bubblewrap sandbox (own pid namespace, data dir and secret files hidden, the rest "
+           "read-only)";
+  }
+  if (policy.landlock == "on" || (policy.landlock == "auto" && several_users)) {
+    if (const int abi = process::landlock_abi(); abi > 0) {
+      policy.landlock_enforced = true;
+      return "Landlock ABI " + std::to_string(abi) +
+             " (data dir and secret files closed but for the task's own workspace; one domain "
+             "per agent)";
+    }
+    if (policy.landlock == "on") {
+      throw StartupError(kExitUsage,
+                         "agents.policy.landlock is on, but this kernel has no Landlock (Linux "
+                         ">= 5.13 with lsm=landlock); enable agents.policy.sandbox instead, or set "
+                         "landlock: off");
+    }
+  }
+  if (several_users && !policy.allow_unisolated) {
+    throw StartupError(
+        kExitUsage,
+        "auth.mode " + config.auth.mode +
+            " lets several users run agents, but nothing would keep one user's agents out of "
+            "another's workspaces and the task store: enable agents.policy.sandbox (bubblewrap), "
+            "use a kernel with Landlock (agents.policy.landlock: auto), or set "
+            "agents.policy.allow_unisolated: true to accept that (docs/security.md)");
+  }
+  return several_users ? "none (agents.policy.allow_unisolated: agents can read each other's "
+                         "workspaces and the store)"
+                       : "none needed for one user (auth.mode none); the host's own files are "
+                         "protected by PR_SET_DUMPABLE only";
 }
 
 }  // namespace
@@ -129,6 +169,13 @@ void Runtime::start(const std::function<void(const std::string& url)>& on_listen
                            "agents as you. Listen on 127.0.0.1 (or [::1]), or set auth.mode to "
                            "bearer, databricks-apps or oauth.");
   }
+  agent_policy_ = policy_with_hidden_files(config_);
+  logger.information("agent isolation: " + decide_agent_isolation(config_, agent_policy_) +
+                     "; the host is not dumpable; connections from agent processes are refused");
+  if (agent_policy_.landlock_enforced && ::geteuid() == 0) {
+    logger.warning("agents run as root under Landlock only: root passes the ptrace check on the "
+                   "host's /proc/<pid>/environ; enable agents.policy.sandbox on a root host");
+  }
 
   router_ = std::make_unique<http::Router>();
   try {
@@ -144,7 +191,7 @@ void Runtime::start(const std::function<void(const std::string& url)>& on_listen
   engine_options.config = config_.mcp;
   engine_ = std::make_unique<mcp::Engine>(engine_options);
   if (!processes_) {
-    processes_ = process::ProcessService::create(policy_with_hidden_files(config_), data_dir_);
+    processes_ = process::ProcessService::create(agent_policy_, data_dir_);
     processes_->set_log_sink([](int level, const std::string& message) {
       log::log_abi_level(log::get("process"), level, message);
     });

@@ -89,6 +89,7 @@ class Runtime {
   config::Config config_;
   Options options_;
   std::string data_dir_;
+  config::AgentPolicy agent_policy_;  // config_'s, with the host's secret files and isolation decided
   // In construction order; destroyed in reverse.
   std::unique_ptr<util::FileLock> data_dir_lock_;  // one host per data dir
   std::unique_ptr<auth::Authenticator> authenticator_;

@@ -40,6 +40,8 @@ void parse_policy(Reader section, AgentPolicy& out) {
   out.kill_grace_s = section.get<int>("kill_grace_s", out.kill_grace_s, 0, 3600);
   parse_limits(section.child("limits"), out.limits);
   parse_sandbox(section.child("sandbox"), out.sandbox);
+  out.landlock = section.get_choice("landlock", out.landlock, {"auto", "on", "off"});
+  out.allow_unisolated = section.get_bool("allow_unisolated", out.allow_unisolated);
 }
 
 // Every name in `names` (read from `key`) must be one of the backends.

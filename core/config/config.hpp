@@ -143,6 +143,14 @@ struct AgentPolicy {
   int kill_grace_s = 10;
   ResourceLimits limits;
   SandboxConfig sandbox;
+  // Landlock for agents outside the bubblewrap sandbox: "auto" (when several users are possible:
+  // any auth.mode but none), "on" (always), "off" (never).
+  std::string landlock = "auto";
+  // The documented opt-out: start with several users possible and nothing that isolates agents.
+  bool allow_unisolated = false;
+  // Whether agents are put under Landlock: decided by the host at start-up from `landlock`,
+  // auth.mode, the sandbox and the kernel; not from YAML.
+  bool landlock_enforced = false;
 };
 
 struct AgentsConfig {

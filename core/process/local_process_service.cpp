@@ -33,6 +33,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -41,6 +42,7 @@
 #include "core/process/child_environment.hpp"
 #include "core/process/proc_table.hpp"
 #include "core/process/process_service.hpp"
+#include "core/process/landlock.hpp"
 #include "core/process/sandbox.hpp"
 #include "core/process/task_cgroup.hpp"
 
@@ -53,7 +55,7 @@ constexpr std::size_t kReadChunk = 64 * 1024;
 constexpr uint64_t kWakeTag = 0;
 enum FdKind : uint64_t { kStdout = 1, kStderr = 2, kPidfd = 3 };
 // A child's report on the status pipe that is not fatal: it could not enter its cgroup.
-constexpr int kCgroupStage = 5;
+constexpr int kCgroupStage = 100;
 // How often /proc is scanned while a group outlives its leader, or leaders are polled without pidfd.
 constexpr auto kScanInterval = std::chrono::milliseconds(100);
 // How long shutdown waits past the grace for processes that even SIGKILL did not end (D state).
@@ -170,7 +172,24 @@ struct Child {
   std::map<pid_t, uint64_t> members;         // without a cgroup: the tree seen so far (pid -> start)
   std::map<pid_t, ProcessInfo> escapees;     // the members outside the group and session, as told
                                              // to the observer (recovery after a host crash)
+  std::string private_tmp;                   // its TMPDIR under Landlock, removed with it
 };
+
+// A new private directory <data_dir>/tmp/agent-XXXXXX (mode 0700); empty with errno set on failure.
+std::string make_private_tmp(const std::string& data_dir) {
+  const std::string parent = data_dir + "/tmp";
+  if (::mkdir(parent.c_str(), 0700) != 0 && errno != EEXIST) return "";
+  std::string path = parent + "/agent-XXXXXX";
+  if (::mkdtemp(path.data()) == nullptr) return "";
+  return path;
+}
+
+// Removes a private TMPDIR and what the agent left in it (symlinks are removed, never followed).
+void remove_private_tmp(const std::string& path) {
+  if (path.empty()) return;
+  std::error_code ignored;
+  std::filesystem::remove_all(path, ignored);
+}
 
 // The observer's id for an escapee of process `id`: beside the service's own ids (small numbers),
 // never equal to one. pid_max is at most 2^22.
@@ -308,7 +327,7 @@ uint64_t LocalProcessService::spawn(const SpawnSpec& spec, std::shared_ptr<Proce
     std::lock_guard lock(mutex_);
     if (stopping_) throw SpawnError("spawn '" + spec.argv[0] + "': the host is shutting down");
   }
-  const auto env = build_child_environment(policy_, current_environment(), spec.env_extra);
+  auto env = build_child_environment(policy_, current_environment(), spec.env_extra);
   for (const auto& reason : env.dropped) warn("spawn '" + spec.argv[0] + "': dropped env " + reason);
 
   const auto exe = search_path(spec.argv[0], env.path());
@@ -336,6 +355,30 @@ uint64_t LocalProcessService::spawn(const SpawnSpec& spec, std::shared_ptr<Proce
     argv = sandbox_argv(policy_.sandbox, *bwrap, data_dir_, writable, cwd, argv);
     program = *bwrap;
   }
+  std::optional<LandlockRuleset> landlock;
+  std::string private_tmp;  // the Landlocked child's TMPDIR
+  if (!policy_.sandbox.enabled && policy_.landlock_enforced) {
+    std::vector<std::string> denied = policy_.sandbox.hidden;
+    denied.push_back(data_dir_);
+    std::vector<std::string> allowed = spec.sandbox_writable;
+    if (allowed.empty() && !spec.cwd.empty()) allowed.push_back(spec.cwd);
+    // A private TMPDIR, as bwrap's private /tmp: /tmp itself is out of reach when the data dir is
+    // below it, and one agent's temp files are no other agent's business. Removed with the child.
+    private_tmp = make_private_tmp(data_dir_);
+    if (private_tmp.empty()) {
+      throw SpawnError("spawn '" + spec.argv[0] + "': cannot create a private TMPDIR under " +
+                       data_dir_ + "/tmp: " + errno_text(errno));
+    }
+    allowed.push_back(private_tmp);
+    env.vars["TMPDIR"] = private_tmp;
+    try {
+      landlock = LandlockRuleset::everything_but(denied, allowed);
+    } catch (const std::exception& e) {
+      remove_private_tmp(private_tmp);
+      throw SpawnError("spawn '" + spec.argv[0] + "': Landlock: " + e.what());
+    }
+  }
+  const int landlock_fd = landlock ? landlock->fd() : -1;
 
   const std::string stdin_path = spec.stdin_path.empty() ? "/dev/null" : spec.stdin_path;
   int stdin_fd = ::open(stdin_path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -431,6 +474,7 @@ uint64_t LocalProcessService::spawn(const SpawnSpec& spec, std::shared_ptr<Proce
         rlimit limit{value, value};
         if (::setrlimit(resource, &limit) != 0) fail(3);
       }
+      if (landlock_fd >= 0 && !enforce_in_child(landlock_fd)) fail(5);
       struct sigaction dfl{};
       dfl.sa_handler = SIG_DFL;
       for (int sig = 1; sig < NSIG; ++sig) {
@@ -455,6 +499,7 @@ uint64_t LocalProcessService::spawn(const SpawnSpec& spec, std::shared_ptr<Proce
     close_fd(err[0]);
     close_fd(status_pipe[0]);
     if (cgroup) cgroup->remove();
+    remove_private_tmp(private_tmp);
     throw SpawnError("spawn '" + spec.argv[0] + "': fork: " + errno_text(fork_error));
   }
   struct {
@@ -488,8 +533,10 @@ uint64_t LocalProcessService::spawn(const SpawnSpec& spec, std::shared_ptr<Proce
     }
     close_fd(out[0]);
     close_fd(err[0]);
-    static const char* const kStages[] = {"setsid", "redirect", "chdir", "setrlimit", "exec"};
-    const char* stage = failure.stage >= 0 && failure.stage <= 4 ? kStages[failure.stage] : "start";
+    remove_private_tmp(private_tmp);
+    static const char* const kStages[] = {"setsid",    "redirect", "chdir",
+                                          "setrlimit", "exec",     "landlock"};
+    const char* stage = failure.stage >= 0 && failure.stage <= 5 ? kStages[failure.stage] : "start";
     throw SpawnError("cannot start '" + spec.argv[0] + "' (" + program + "): " + stage + ": " +
                      errno_text(failure.error));
   }
@@ -501,6 +548,7 @@ uint64_t LocalProcessService::spawn(const SpawnSpec& spec, std::shared_ptr<Proce
   child->info.start_time = process_start_time(pid).value_or(0);
   child->events = std::move(events);
   child->cgroup = std::move(cgroup);
+  child->private_tmp = private_tmp;
   child->out_fd = out[0];
   child->err_fd = err[0];
   ::fcntl(child->out_fd, F_SETFL, O_NONBLOCK);
@@ -771,6 +819,7 @@ bool LocalProcessService::settle(bool scan) {
       if (child.exit_delivered) {
         if (give_up || (scan && group_gone(child, procs))) {
           if (child.cgroup) child.cgroup->remove();
+          remove_private_tmp(child.private_tmp);
           for (const auto& [pid, info] : child.escapees) observer_queue_.emplace_back(false, info);
           gone.push_back(child.info);
           it = children_.erase(it);

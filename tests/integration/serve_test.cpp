@@ -79,6 +79,31 @@ TEST(Serve, NonLoopbackWithoutAuthIsRefused) {
   EXPECT_EQ(r.output.find("listening on"), std::string::npos);
 }
 
+// Several users and nothing that isolates their agents: refused, unless the admin opts out; the log
+// names the mechanism in use either way.
+TEST(Serve, SeveralUsersWithoutAgentIsolationAreRefusedUnlessOptedOut) {
+  TempDir dir;
+  const std::string base = std::string(kBareConfig) +
+                           "auth:\n  mode: bearer\n  tokens:\n"
+                           "    - {sha256: " + std::string(64, 'a') + ", subject: alice}\n"
+                           "agents:\n  policy:\n    landlock: off\n";
+  auto refused = run_coda({"serve", "--listen", "127.0.0.1:0", "--config",
+                           dir.write("refused.yaml", base), "--data-dir", dir.path() + "/d1"});
+  EXPECT_EQ(refused.exit_code, 2) << refused.error;
+  EXPECT_NE(refused.error.find("lets several users run agents"), std::string::npos)
+      << refused.error;
+  EXPECT_NE(refused.error.find("agents.policy.allow_unisolated"), std::string::npos)
+      << refused.error;
+  EXPECT_EQ(refused.output.find("listening on"), std::string::npos);
+
+  CodaServer::Options options;
+  options.config_yaml = base + "    allow_unisolated: true\n";
+  CodaServer opted_out(options);
+  EXPECT_NE(opted_out.output().find("agent isolation: none (agents.policy.allow_unisolated"),
+            std::string::npos)
+      << opted_out.output();
+}
+
 TEST(Serve, PortInUseFailsWithTheAddress) {
   Poco::Net::ServerSocket taken(Poco::Net::SocketAddress("127.0.0.1", 0));
   std::string listen = "127.0.0.1:" + std::to_string(taken.address().port());

@@ -4,9 +4,11 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
+#include "core/process/landlock.hpp"
 #include "core/process/proc_table.hpp"
 #include "core/process/process_service.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -307,6 +309,43 @@ TEST_F(ProcessServiceTest, SandboxHidesTheDataDirAndKeepsTheRestReadOnly) {
   }
   EXPECT_EQ(events->out(), "hidden\nworkspace file\nwrote\nread-only\n") << events->err();
   EXPECT_EQ(coda::test::read_file(workspace + "/written.txt"), "ok\n");
+}
+
+// Landlock, where bubblewrap cannot run: the data dir and the hidden files closed, the workspace
+// and the rest open, a private TMPDIR that goes with the child.
+TEST_F(ProcessServiceTest, LandlockClosesTheDataDirAndHiddenFilesAndGivesAPrivateTmpdir) {
+  if (landlock_abi() <= 0) CODA_MECHANISM_UNAVAILABLE("this kernel has no Landlock");
+  const std::string data = dir_.path() + "/data";
+  const auto store = dir_.write("data/coda.db", "secret rows");
+  const auto other = dir_.write("data/other/theirs.txt", "another task's file");
+  const auto config = dir_.write("etc/coda.yaml", "config secret");
+  const auto outside = dir_.write("etc/readable.txt", "outside file");
+  dir_.write("data/ws/seen.txt", "workspace file");
+  const std::string workspace = data + "/ws";
+  auto policy = test_policy();
+  policy.landlock_enforced = true;
+  policy.sandbox.hidden = {config};
+  make_service(policy, data);
+  auto s = spec({"sh", "-c",
+                 "for f in " + store + " " + other + " " + config +
+                     "; do cat $f 2>/dev/null || echo closed; done; cat seen.txt; echo; cat " +
+                     outside + "; echo; echo ok > written.txt && echo wrote; "
+                     "echo t > \"$TMPDIR/t\" && echo tmp-ok; echo \"$TMPDIR\" > tmpdir.txt"});
+  s.cwd = workspace;
+  auto events = run(s);
+  EXPECT_EQ(events->out(),
+            "closed\nclosed\nclosed\nworkspace file\noutside file\nwrote\ntmp-ok\n")
+      << events->err();
+  EXPECT_EQ(coda::test::read_file(workspace + "/written.txt"), "ok\n");
+  std::string tmpdir = coda::test::read_file(workspace + "/tmpdir.txt");
+  while (!tmpdir.empty() && tmpdir.back() == '\n') tmpdir.pop_back();
+  EXPECT_EQ(tmpdir.rfind(data + "/tmp/agent-", 0), 0u) << tmpdir;
+  // Removed once the child is gone (the service finishes with it after on_exit).
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::filesystem::exists(tmpdir) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_FALSE(std::filesystem::exists(tmpdir)) << tmpdir;
 }
 
 TEST(ProcTable, StartTimeGuardsAgainstPidReuse) {

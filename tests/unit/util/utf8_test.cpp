@@ -14,12 +14,14 @@ TEST(ValidUtf8, KeepsValidTextAsItIs) {
 }
 
 TEST(ValidUtf8, ReplacesEachMalformedSequence) {
-  EXPECT_EQ(valid_utf8("a\xFF\xFE" "b"), "a" + kFffd + kFffd + "b");
-  EXPECT_EQ(valid_utf8("\x80x"), kFffd + "x");                     // stray continuation byte
-  EXPECT_EQ(valid_utf8("\xC0\xAF"), kFffd + kFffd);                 // overlong '/'
-  EXPECT_EQ(valid_utf8("\xED\xA0\x80"), kFffd + kFffd + kFffd);   // a surrogate half
+  EXPECT_EQ(valid_utf8("a\xFF\xFE"
+                       "b"),
+            "a" + kFffd + kFffd + "b");
+  EXPECT_EQ(valid_utf8("\x80x"), kFffd + "x");                   // stray continuation byte
+  EXPECT_EQ(valid_utf8("\xC0\xAF"), kFffd + kFffd);              // overlong '/'
+  EXPECT_EQ(valid_utf8("\xED\xA0\x80"), kFffd + kFffd + kFffd);  // a surrogate half
   EXPECT_EQ(valid_utf8("\xF4\x90\x80\x80z"), kFffd + kFffd + kFffd + kFffd + "z");  // > U+10FFFF
-  EXPECT_EQ(valid_utf8("end\xE2\x82"), "end" + kFffd + kFffd);       // cut off at the end
+  EXPECT_EQ(valid_utf8("end\xE2\x82"), "end" + kFffd + kFffd);  // cut off at the end
   EXPECT_EQ(valid_utf8("\xE2\x82y"), kFffd + kFffd + "y") << "the byte after a bad one is kept";
 }
 
