@@ -110,7 +110,7 @@ std::unique_ptr<Authenticator> Authenticator::create(const config::AuthConfig& a
   } else if (auth.mode == "bearer") {
     inner = make_bearer_authenticator(auth);
   } else if (auth.mode == "databricks-apps") {
-    inner = make_databricks_apps_authenticator();
+    inner = make_databricks_apps_authenticator(auth.require_access_token);
   } else if (auth.mode == "oauth") {
     inner = make_oauth_authenticator(auth, server);
   } else {

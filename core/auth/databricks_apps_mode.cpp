@@ -34,6 +34,9 @@ std::string lower(std::string s) {
 // docs/security.md). Thread-safe: stateless.
 class DatabricksAppsAuthenticator final : public Authenticator {
  public:
+  explicit DatabricksAppsAuthenticator(bool require_access_token)
+      : require_access_token_(require_access_token) {}
+
   AuthResult authenticate(const RequestView& request) override {
     auto email = clean_value(request.header("x-forwarded-email"));
     auto user = clean_value(request.header("x-forwarded-user"));
@@ -41,6 +44,14 @@ class DatabricksAppsAuthenticator final : public Authenticator {
       return AuthResult::deny(401,
                               "Authentication required: this host serves requests through the "
                               "Databricks Apps proxy only (no X-Forwarded-Email or X-Forwarded-User).");
+    }
+    // The token is never read or passed on: its presence is the proxy's signal (its value is a
+    // bearer credential of the user, only the workspace can check it).
+    const auto token = request.header("x-forwarded-access-token");
+    if (require_access_token_ && (!token || token->empty())) {
+      return AuthResult::deny(401,
+                              "Authentication required: auth.require_access_token is set and the "
+                              "request carries no X-Forwarded-Access-Token from the Apps proxy.");
     }
     Identity id;
     // The email is the owner key, as the prototype used it; the user id stands in without one.
@@ -53,12 +64,15 @@ class DatabricksAppsAuthenticator final : public Authenticator {
   }
   bool is_public_path(const std::string& /*path*/) const override { return false; }
   std::string mode() const override { return "databricks-apps"; }
+
+ private:
+  const bool require_access_token_;
 };
 
 }  // namespace
 
-std::unique_ptr<Authenticator> make_databricks_apps_authenticator() {
-  return std::make_unique<DatabricksAppsAuthenticator>();
+std::unique_ptr<Authenticator> make_databricks_apps_authenticator(bool require_access_token) {
+  return std::make_unique<DatabricksAppsAuthenticator>(require_access_token);
 }
 
 }  // namespace coda::auth

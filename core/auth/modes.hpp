@@ -17,7 +17,7 @@ std::unique_ptr<Authenticator> make_none_authenticator();
 std::unique_ptr<Authenticator> make_bearer_authenticator(const config::AuthConfig& auth);
 
 // Mode databricks-apps: identity from the X-Forwarded-* headers set by the Databricks Apps proxy.
-std::unique_ptr<Authenticator> make_databricks_apps_authenticator();
+std::unique_ptr<Authenticator> make_databricks_apps_authenticator(bool require_access_token);
 
 // Mode oauth: JWT bearer tokens checked against a JWKS, issuer, audience and scopes.
 // Throws config::ConfigError for an unusable auth.oauth section or JWKS file.

@@ -97,6 +97,11 @@ void parse_auth_section(Reader& section, AuthConfig& auth) {
   auth.admins = section.get_string_list("admins", auth.admins);
   for (Reader token : section.child_list("tokens")) auth.tokens.push_back(parse_token(token));
   if (section.has("oauth")) auth.oauth_json = parse_oauth(section.child("oauth"), auth.mode == "oauth");
+  auth.require_access_token = section.get_bool("require_access_token", auth.require_access_token);
+  if (auth.require_access_token && auth.mode != "databricks-apps") {
+    section.error("require_access_token", "only for mode databricks-apps (the Apps proxy's "
+                                          "X-Forwarded-Access-Token)");
+  }
   auth.rate_per_s = section.get_double("rate_per_s", auth.rate_per_s, 0, 1e9);
   auth.burst = section.get<int>("burst", auth.burst, 1, 1000000);
   if (section.has("allowed_origins")) {

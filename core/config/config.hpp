@@ -174,6 +174,9 @@ struct AuthConfig {
   std::vector<std::string> admins;  // subjects or emails
   std::vector<BearerToken> tokens;
   std::string oauth_json = "{}";       // oauth: {issuer, audience, jwks_url|jwks_file, scopes}
+  // databricks-apps: refuse requests without X-Forwarded-Access-Token, which the proxy sends with
+  // every request once the app has user authorization (on-behalf-of) enabled.
+  bool require_access_token = false;
   double rate_per_s = 0;               // per identity; 0 = unlimited
   int burst = 20;
   Location where;  // of the auth section, for errors

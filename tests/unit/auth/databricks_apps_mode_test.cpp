@@ -35,6 +35,25 @@ TEST(DatabricksAppsMode, UserHeaderAloneIsEnough) {
   EXPECT_EQ(result.identity->email, "");
 }
 
+// With user authorization on, the proxy sends X-Forwarded-Access-Token with every request; an
+// admin who requires it refuses requests that only carry the identity headers.
+TEST(DatabricksAppsMode, RequiredAccessTokenMustBePresent) {
+  config::AuthConfig auth;
+  auth.mode = "databricks-apps";
+  auth.require_access_token = true;
+  auto a = Authenticator::create(auth, config::ServerConfig{});
+  auto without = a->authenticate(request_with({{"x-forwarded-email", "alice@example.com"}}));
+  EXPECT_FALSE(without.ok());
+  EXPECT_EQ(without.status, 401);
+  EXPECT_NE(without.message.find("X-Forwarded-Access-Token"), std::string::npos);
+  auto with = a->authenticate(request_with(
+      {{"x-forwarded-email", "alice@example.com"}, {"x-forwarded-access-token", "dapi-opaque"}}));
+  ASSERT_TRUE(with.ok());
+  EXPECT_EQ(with.identity->subject, "alice@example.com");
+  // Not required (the default): the identity headers suffice, as before.
+  EXPECT_TRUE(databricks()->authenticate(request_with({{"x-forwarded-email", "a@b.c"}})).ok());
+}
+
 TEST(DatabricksAppsMode, WithoutProxyHeadersIsRefused) {
   auto a = databricks();
   auto none = a->authenticate(request_with({{"authorization", "Bearer some-token-value"}}));
