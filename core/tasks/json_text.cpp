@@ -5,9 +5,14 @@
 #include <Poco/JSON/Parser.h>
 #include <Poco/JSON/Stringifier.h>
 
+#include "coda/json_depth.hpp"
+
 namespace coda::tasks {
 
 std::optional<Poco::Dynamic::Var> parse_json(const std::string& text) {
+  // Texts here come from agents (result.json, reports) and from the store: a 100 000-deep "[[[["
+  // would overflow the recursive parser's stack and take the host down with it.
+  if (sdk::json_nesting_exceeds(text)) return std::nullopt;
   try {
     Poco::JSON::Parser parser;
     return parser.parse(text);

@@ -165,6 +165,29 @@ printf '\251 \377\376 binary-end\n'
       << ::testing::PrintToString(names);
 }
 
+// An agent writes a result.json nested 200 000 levels deep, the input that overflows a recursive
+// parser's stack. The host reads it as "not a JSON object", records that, and keeps serving.
+TEST(AgentsEndToEnd, ADeeplyNestedResultFileIsRefusedAndTheHostStaysUp) {
+  TempDir dir;
+  const std::string script = dir.write("deep.sh", R"SH(d=$(ls -d .coda/tasks/*/ | head -n 1)
+head -c 200000 /dev/zero | tr '\0' '[' > "${d}result.json"
+)SH");
+  std::string config = agents_config("hermes");
+  config.replace(config.find("env: {"), 6, "env: {FAKE_SCRIPT: " + script + ", ");
+  auto server = start_server(config);
+  auto run = run_task(*server, R"({"prompt":"fake:script"})");
+  ASSERT_TRUE(run);
+  auto result = wait_result(*server, run->getValue<std::string>("task_id"));
+  ASSERT_TRUE(result);
+  std::ostringstream text;
+  result->stringify(text);
+  EXPECT_NE(text.str().find("result.json in the task directory is not a JSON object"),
+            std::string::npos)
+      << text.str();
+  auto inbox = call_tool(*server, "coda_inbox", "{}", {});
+  EXPECT_FALSE(inbox.is_error) << inbox.text;
+}
+
 TEST(AgentsEndToEnd, MissingHermesFallsBackToClaudeAndSaysWhy) {
   auto server = start_server(agents_config("hermes-not-installed"));
   auto run = run_task(*server, R"({"prompt":"Add a README section."})");
