@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "core/app/agent_isolation.hpp"
 #include "core/app/commands.hpp"
 #include "core/config/config.hpp"
 
@@ -16,9 +17,15 @@ void check_config(const std::string& file) {
   const std::string path = file.empty() ? config::default_config_path() : file;
   try {
     const config::Config loaded = config::load(path);
-    std::cout << loaded.source << ": ok\n";
+    // What `coda serve` would refuse before it listens, found here too (on this machine's kernel).
+    const AgentIsolation isolation = decide_agent_isolation(loaded);
+    std::cout << loaded.source << ": ok (agent isolation: " << isolation.summary << ")\n";
+    for (const auto& warning : isolation.warnings) std::cerr << "warning: " << warning << "\n";
   } catch (const config::ConfigError& e) {
     for (const std::string& line : e.lines()) std::cerr << line << "\n";
+    fail(kExitUsage);
+  } catch (const IsolationRefused& e) {
+    std::cerr << path << ": " << e.what() << "\n";
     fail(kExitUsage);
   }
 }
@@ -35,8 +42,10 @@ void register_config_command(CLI::App& app) {
       "check",
       "Load FILE as `coda serve --config FILE` would and report every problem as "
       "file:line:column: key.path: what is wrong. Without FILE: $CODA_CONFIG, then "
-      "/etc/coda/coda.yaml, then the built-in defaults. Prints 'FILE: ok' and exits 0, or the "
-      "errors and exits 2.");
+      "/etc/coda/coda.yaml, then the built-in defaults. Also decides, on this machine, how agents "
+      "would be isolated, and refuses what `coda serve` would refuse (several users, nothing that "
+      "isolates agents). Prints 'FILE: ok (agent isolation: ...)' and exits 0, or the errors and "
+      "exits 2.");
   check->footer(kExitCodesHelp);
   check->add_option("FILE", *file, "The YAML configuration file to check");
   check->callback([file] { check_config(*file); });

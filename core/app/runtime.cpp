@@ -8,6 +8,7 @@
 
 #include <Poco/JSON/Parser.h>
 
+#include "core/app/agent_isolation.hpp"
 #include "core/app/commands.hpp"
 #include "core/app/metrics_endpoint.hpp"
 #include "core/auth/authenticator.hpp"
@@ -19,7 +20,6 @@
 #include "core/plugins/component_host.hpp"
 #include "core/plugins/host_context.hpp"
 #include "core/plugins/plugin_registry.hpp"
-#include "core/process/landlock.hpp"
 #include "core/process/process_service.hpp"
 #include "core/tasks/task_service.hpp"
 #include "core/util/file_lock.hpp"
@@ -50,65 +50,6 @@ tasks::ViewerLinks viewer_links(const config::Config& config) {
     break;
   }
   return links;
-}
-
-// The agents' policy with the files the host read that may hold secrets — the config file, bearer
-// token files, the TLS key, the OAuth JWKS file — hidden from sandboxed agents.
-config::AgentPolicy policy_with_hidden_files(const config::Config& config) {
-  config::AgentPolicy policy = config.agents.policy;
-  auto hide = [&policy](const std::string& path) {
-    std::error_code error;
-    if (path.empty() || !std::filesystem::exists(path, error)) return;
-    policy.sandbox.hidden.push_back(std::filesystem::absolute(path, error).string());
-  };
-  if (config.source != "<built-in>") hide(config.source);
-  for (const auto& token : config.auth.tokens) hide(token.file);
-  hide(config.server.tls.key_file);
-  try {
-    auto oauth = Poco::JSON::Parser().parse(config.auth.oauth_json).extract<Poco::JSON::Object::Ptr>();
-    if (oauth->has("jwks_file")) hide(oauth->getValue<std::string>("jwks_file"));
-  } catch (const std::exception&) {
-    // No usable oauth section: nothing to hide (the authenticator refuses a bad one).
-  }
-  return policy;
-}
-
-// Decides how agents are kept from the host and from each other (`policy.landlock_enforced`) and
-// says so; refuses to start when several users are possible and nothing isolates agents, unless the
-// admin opted out (agents.policy.allow_unisolated).
-std::string decide_agent_isolation(const config::Config& config, config::AgentPolicy& policy) {
-  const bool several_users = config.auth.mode != "none";
-  if (policy.sandbox.enabled) {
-    return "bubblewrap sandbox (own pid namespace, data dir and secret files hidden, the rest "
-           "read-only)";
-  }
-  if (policy.landlock == "on" || (policy.landlock == "auto" && several_users)) {
-    if (const int abi = process::landlock_abi(); abi > 0) {
-      policy.landlock_enforced = true;
-      return "Landlock ABI " + std::to_string(abi) +
-             " (data dir and secret files closed but for the task's own workspace; one domain "
-             "per agent)";
-    }
-    if (policy.landlock == "on") {
-      throw StartupError(kExitUsage,
-                         "agents.policy.landlock is on, but this kernel has no Landlock (Linux "
-                         ">= 5.13 with lsm=landlock); enable agents.policy.sandbox instead, or set "
-                         "landlock: off");
-    }
-  }
-  if (several_users && !policy.allow_unisolated) {
-    throw StartupError(
-        kExitUsage,
-        "auth.mode " + config.auth.mode +
-            " lets several users run agents, but nothing would keep one user's agents out of "
-            "another's workspaces and the task store: enable agents.policy.sandbox (bubblewrap), "
-            "use a kernel with Landlock (agents.policy.landlock: auto), or set "
-            "agents.policy.allow_unisolated: true to accept that (docs/security.md)");
-  }
-  return several_users ? "none (agents.policy.allow_unisolated: agents can read each other's "
-                         "workspaces and the store)"
-                       : "none needed for one user (auth.mode none); the host's own files are "
-                         "protected by PR_SET_DUMPABLE only";
 }
 
 }  // namespace
@@ -169,13 +110,16 @@ void Runtime::start(const std::function<void(const std::string& url)>& on_listen
                            "agents as you. Listen on 127.0.0.1 (or [::1]), or set auth.mode to "
                            "bearer, databricks-apps or oauth.");
   }
-  agent_policy_ = policy_with_hidden_files(config_);
-  logger.information("agent isolation: " + decide_agent_isolation(config_, agent_policy_) +
-                     "; the host is not dumpable; connections from agent processes are refused");
-  if (agent_policy_.landlock_enforced && ::geteuid() == 0) {
-    logger.warning("agents run as root under Landlock only: root passes the ptrace check on the "
-                   "host's /proc/<pid>/environ; enable agents.policy.sandbox on a root host");
+  AgentIsolation isolation;
+  try {
+    isolation = decide_agent_isolation(config_);
+  } catch (const IsolationRefused& e) {
+    throw StartupError(kExitUsage, e.what());
   }
+  agent_policy_ = isolation.policy;
+  logger.information("agent isolation: " + isolation.summary +
+                     "; the host is not dumpable; connections from agent processes are refused");
+  for (const auto& warning : isolation.warnings) logger.warning(warning);
 
   router_ = std::make_unique<http::Router>();
   try {

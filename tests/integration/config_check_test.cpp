@@ -32,7 +32,7 @@ TEST(ConfigCheck, DefaultConfigFilePasses) {
   const std::string path = kSourceDir + "/config/coda.yaml";
   const RunResult result = run_coda({"config", "check", path});
   EXPECT_EQ(result.exit_code, 0) << result.error;
-  EXPECT_EQ(result.output, path + ": ok\n");
+  EXPECT_EQ(result.output.rfind(path + ": ok (agent isolation: ", 0), 0u) << result.output;
   EXPECT_EQ(result.error, "");
 }
 
@@ -42,8 +42,21 @@ TEST(ConfigCheck, EveryShippedFilePasses) {
   for (const std::string& path : files) {
     const RunResult result = run_coda({"config", "check", path});
     EXPECT_EQ(result.exit_code, 0) << path << "\n" << result.error;
-    EXPECT_EQ(result.output, path + ": ok\n");
+    EXPECT_EQ(result.output.rfind(path + ": ok (agent isolation: ", 0), 0u) << result.output;
   }
+}
+
+// What serve would refuse before listening is refused here too: several users, nothing that
+// isolates their agents, no opt-out.
+TEST(ConfigCheck, SeveralUsersWithoutAgentIsolationAreRefused) {
+  TempDir dir;
+  const std::string path = dir.write(
+      "shared.yaml", "auth:\n  mode: bearer\n  tokens:\n    - {sha256: " + std::string(64, 'b') +
+                         ", subject: alice}\nagents:\n  policy:\n    landlock: off\n");
+  const RunResult result = run_coda({"config", "check", path});
+  EXPECT_EQ(result.exit_code, 2) << result.output;
+  EXPECT_NE(result.error.find("lets several users run agents"), std::string::npos) << result.error;
+  EXPECT_EQ(result.output, "");
 }
 
 TEST(ConfigCheck, MisspelledKeyIsReportedWithLocationAndKeyPath) {
@@ -117,11 +130,12 @@ TEST(ConfigCheck, WithoutAFileChecksWhatServeWouldUse) {
   const std::string path = dir.write("env.yaml", "tasks: {max_concurrent: 2}\n");
   const RunResult from_env = run_coda({"config", "check"}, {{"CODA_CONFIG", path}});
   EXPECT_EQ(from_env.exit_code, 0) << from_env.error;
-  EXPECT_EQ(from_env.output, path + ": ok\n");
+  EXPECT_EQ(from_env.output.rfind(path + ": ok (agent isolation: ", 0), 0u) << from_env.output;
   if (!std::filesystem::exists("/etc/coda/coda.yaml")) {
     const RunResult built_in = run_coda({"config", "check"}, {{"CODA_CONFIG", ""}});
     EXPECT_EQ(built_in.exit_code, 0) << built_in.error;
-    EXPECT_EQ(built_in.output, "<built-in>: ok\n");
+    EXPECT_EQ(built_in.output.rfind("<built-in>: ok (agent isolation: ", 0), 0u)
+        << built_in.output;
   }
 }
 

@@ -80,7 +80,7 @@ grep -q "search_paths: \[$plugin_dir\]" /etc/coda/coda.yaml || fail "config has 
 grep -q 'data_dir: ${CODA_DATA_DIR:-/var/lib/coda}' /etc/coda/coda.yaml || fail "config has no /var/lib/coda"
 # Without --config, coda reads /etc/coda/coda.yaml.
 check=$(env -u CODA_CONFIG /usr/bin/coda config check 2>&1) || fail "config check: $check"
-[[ "$check" == "/etc/coda/coda.yaml: ok" ]] || fail "config check checked: $check"
+[[ "$check" == "/etc/coda/coda.yaml: ok (agent isolation: "* ]] || fail "config check checked: $check"
 
 note "systemd-analyze verify"
 command -v systemd-analyze >/dev/null || fail "systemd-analyze is missing (Debian package systemd)"

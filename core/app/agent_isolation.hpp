@@ -1,0 +1,33 @@
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/config/config.hpp"
+
+// How agents are kept from the host and from each other, decided once at start-up (and by
+// `coda config check`) from the configuration and what this machine offers: the bubblewrap sandbox,
+// else Landlock, else nothing — which is refused when several users are possible, unless the admin
+// opted out (agents.policy.allow_unisolated). docs/security.md#agents-are-confined.
+namespace coda::app {
+
+// Several users are possible and nothing would isolate their agents, or Landlock was demanded on a
+// kernel without it. what() says why and the ways out.
+class IsolationRefused : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct AgentIsolation {
+  // The agents' policy as the process service gets it: with the host's secret files
+  // (sandbox.hidden) and landlock_enforced filled in.
+  config::AgentPolicy policy;
+  std::string summary;                // for the start-up log line "agent isolation: ..."
+  std::vector<std::string> warnings;  // weaker than it looks, e.g. Landlock only as root
+};
+
+// Throws IsolationRefused.
+AgentIsolation decide_agent_isolation(const config::Config& config);
+
+}  // namespace coda::app
