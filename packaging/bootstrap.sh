@@ -29,9 +29,10 @@ export CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
 build_packages=(build-essential cmake pkg-config git ccache libpoco-dev libboost-dev
   libboost-filesystem-dev libyaml-cpp-dev libcli11-dev libgtest-dev libgmock-dev libssl-dev dpkg-dev
   patchelf)
-# adduser, systemd (systemd-analyze) and jq: the packaging tests (tests/packaging).
+# adduser, systemd (systemd-analyze) and jq: the packaging tests (tests/packaging); util-linux
+# (setsid, setpriv) and perl-base (setpgid): the escapees and the unprivileged run of tests/security.
 test_packages=(chromium bubblewrap sqlite3 wrk hyperfine procps psmisc git clang libclang-rt-dev
-  curl openssl file binutils adduser systemd jq)
+  curl openssl file binutils adduser systemd jq util-linux perl-base)
 
 log() { printf 'bootstrap: %s\n' "$*" >&2; }
 
