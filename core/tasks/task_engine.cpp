@@ -854,8 +854,8 @@ void TaskEngine::on_finished(uint64_t handle, std::string_view result_json) {
     // read without following, and such a file is an error in the report, never its content.
     std::optional<std::string> file_text;
     try {
-      file_text = util::read_file_below(run->workspace, task_files_of(run->task_id) + "/result.json",
-                                        1u << 20);
+      file_text = util::read_file_below(run->workspace,
+                                        task_files_of(run->task_id) + "/result.json", 1u << 20);
     } catch (const std::exception& e) {
       report.errors->add(std::string("result.json not read: ") + e.what());
     }

@@ -19,7 +19,9 @@ std::string prepare_task_dir(const std::string& workspace, const std::string& ta
   // and opened without following symlinks (an earlier task's agent may have planted some).
   std::error_code ec;
   fs::create_directories(workspace, ec);
-  if (ec) throw std::runtime_error("cannot create the workspace " + workspace + ": " + ec.message());
+  if (ec) {
+    throw std::runtime_error("cannot create the workspace " + workspace + ": " + ec.message());
+  }
   const std::string files = kTaskFilesDir;
   util::make_dirs_below(workspace, files + "/tasks/" + task_id);
   util::create_file_below(workspace, files + "/.gitignore", "*\n");

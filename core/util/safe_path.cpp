@@ -103,14 +103,16 @@ void make_dirs_below(const std::string& root, const std::string& relative) {
   walk(root, parts, parts.size(), true, shown);
 }
 
-void write_file_below(const std::string& root, const std::string& relative, const std::string& text) {
+void write_file_below(const std::string& root, const std::string& relative,
+                      const std::string& text) {
   auto parts = split(relative);
   std::string shown;
   Fd dir = walk(root, parts, parts.size() - 1, false, shown);
   const std::string name = parts.back();
   shown += "/" + name;
   const std::string tmp = "." + name + "." + random_hex(8) + ".tmp";
-  Fd out(::openat(dir.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  Fd out(
+      ::openat(dir.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (out.get() < 0) fail(dir.get(), tmp, shown, errno, "write");
   try {
     write_all(out.get(), text, shown);
@@ -123,7 +125,8 @@ void write_file_below(const std::string& root, const std::string& relative, cons
   }
 }
 
-bool create_file_below(const std::string& root, const std::string& relative, const std::string& text) {
+bool create_file_below(const std::string& root, const std::string& relative,
+                       const std::string& text) {
   auto parts = split(relative);
   std::string shown;
   Fd dir = walk(root, parts, parts.size() - 1, false, shown);
@@ -154,7 +157,8 @@ std::optional<std::string> read_file_below(const std::string& root, const std::s
   if (::fstat(in.get(), &st) != 0) {
     throw std::runtime_error("cannot read " + shown + ": " + std::strerror(errno));
   }
-  if (!S_ISREG(st.st_mode)) throw std::runtime_error("refusing to read " + shown + ": not a regular file");
+  if (!S_ISREG(st.st_mode))
+    throw std::runtime_error("refusing to read " + shown + ": not a regular file");
   if (st.st_nlink > 1) {
     throw std::runtime_error("refusing to read " + shown + ": it has other hard links");
   }

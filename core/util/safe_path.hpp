@@ -9,8 +9,9 @@
 // normally; every component of `relative` below it is opened with openat(O_NOFOLLOW), so a `.coda`,
 // `.coda/tasks`, task directory or file replaced by a symlink (to /etc/shadow, another user's
 // workspace, the store) makes the call fail instead of writing or reading outside the workspace.
-// `relative` is a '/'-separated path with no empty, `.` or `..` component (anything else is refused).
-// Every failure throws std::runtime_error naming the path; a planted symlink is named as such.
+// `relative` is a '/'-separated path with no empty, `.` or `..` component (anything else is
+// refused). Every failure throws std::runtime_error naming the path; a planted symlink is named as
+// such.
 namespace coda::util {
 
 // Opens (with create: first creating with mkdirat, mode 0700) each directory of `relative` below
@@ -20,11 +21,13 @@ void make_dirs_below(const std::string& root, const std::string& relative);
 // Writes `text` to the file `relative` below `root`: into a fresh temporary (O_CREAT|O_EXCL|
 // O_NOFOLLOW) in the same directory, then renameat over the name, so a symlink at the name is
 // replaced, never written through. The directories must exist (make_dirs_below).
-void write_file_below(const std::string& root, const std::string& relative, const std::string& text);
+void write_file_below(const std::string& root, const std::string& relative,
+                      const std::string& text);
 
 // Creates the file `relative` below `root` with `text` unless something already has that name (a
 // planted symlink there is left alone and not followed). Returns whether it created it.
-bool create_file_below(const std::string& root, const std::string& relative, const std::string& text);
+bool create_file_below(const std::string& root, const std::string& relative,
+                       const std::string& text);
 
 // Reads at most `max_bytes` of the regular file `relative` below `root`. nullopt when it does not
 // exist; throws when it or a directory above it is a symlink, when it is not a regular file (a FIFO

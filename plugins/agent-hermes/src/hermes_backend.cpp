@@ -41,8 +41,8 @@ HermesConfig parse_config(std::string_view config_json) {
 std::string hermes_home_for(const HermesConfig& config, const TaskInfo& task) {
   if (config.hermes_home.empty()) return {};
   // Injective and path-safe: [a-z0-9.@-] stay, every other byte (also `_` and upper case) becomes
-  // `_xx` hex, so two owners never share a home; a leading `.` is escaped too, so the result is never
-  // `.`, `..` or hidden, and it never holds `/`.
+  // `_xx` hex, so two owners never share a home; a leading `.` is escaped too, so the result is
+  // never `.`, `..` or hidden, and it never holds `/`.
   static constexpr char kHex[] = "0123456789abcdef";
   std::string owner;
   const std::string name = task.owner.empty() ? std::string("local") : task.owner;

@@ -16,15 +16,16 @@ constexpr std::size_t kAnswerBytes = 64 * 1024;
 constexpr std::size_t kUsageFileBytes = 1 << 20;
 
 // Reads at most `max_bytes` of `root`/`relative` without following a symlink at any component
-// below `root` (the workspace is the agent's: it may have linked the usage file or the task dir to a
-// foreign file). "" when missing, a link, not a regular file or hard-linked elsewhere.
+// below `root` (the workspace is the agent's: it may have linked the usage file or the task dir to
+// a foreign file). "" when missing, a link, not a regular file or hard-linked elsewhere.
 std::string read_below_no_follow(const std::string& root, const std::string& relative,
                                  std::size_t max_bytes) {
   int dir = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   std::size_t start = 0;
   while (dir >= 0) {
     const auto slash = relative.find('/', start);
-    const std::string part = relative.substr(start, slash == std::string::npos ? slash : slash - start);
+    const std::string part =
+        relative.substr(start, slash == std::string::npos ? slash : slash - start);
     if (part.empty() || part == "." || part == "..") break;
     const int flags = slash == std::string::npos ? O_RDONLY | O_NONBLOCK : O_RDONLY | O_DIRECTORY;
     const int next = ::openat(dir, part.c_str(), flags | O_NOFOLLOW | O_CLOEXEC);
@@ -39,7 +40,8 @@ std::string read_below_no_follow(const std::string& root, const std::string& rel
     if (dir >= 0 && ::fstat(dir, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1) {
       text.resize(max_bytes);
       std::size_t got = 0;
-      for (ssize_t n; got < max_bytes && (n = ::read(dir, text.data() + got, max_bytes - got)) > 0;) {
+      for (ssize_t n;
+           got < max_bytes && (n = ::read(dir, text.data() + got, max_bytes - got)) > 0;) {
         got += static_cast<std::size_t>(n);
       }
       text.resize(got);
@@ -98,10 +100,10 @@ class OneshotParser final : public TextParser {
     const bool below = !workspace_.empty() && usage_file_.rfind(prefix, 0) == 0;
     const auto slash = usage_file_.rfind('/');
     if (!below && (slash == std::string::npos || slash == 0)) return;
-    std::string text = below ? read_below_no_follow(workspace_, usage_file_.substr(prefix.size()),
-                                                    kUsageFileBytes)
-                             : read_below_no_follow(usage_file_.substr(0, slash),
-                                                    usage_file_.substr(slash + 1), kUsageFileBytes);
+    std::string text =
+        below ? read_below_no_follow(workspace_, usage_file_.substr(prefix.size()), kUsageFileBytes)
+              : read_below_no_follow(usage_file_.substr(0, slash), usage_file_.substr(slash + 1),
+                                     kUsageFileBytes);
     if (text.empty()) return;
     auto usage = parse_object(text);
     if (!usage) {
@@ -238,7 +240,8 @@ Command HermesCli::command(const TaskInfo& task) const {
 }
 
 std::unique_ptr<OutputParser> HermesCli::parser(const TaskInfo& task) const {
-  if (config_.mode == "oneshot") return std::make_unique<OneshotParser>(task.workspace, usage_file_of(task));
+  if (config_.mode == "oneshot")
+    return std::make_unique<OneshotParser>(task.workspace, usage_file_of(task));
   return std::make_unique<StreamParser>();
 }
 

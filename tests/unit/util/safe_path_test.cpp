@@ -57,7 +57,8 @@ TEST(SafePath, RefusesASymlinkedDirectoryAtEveryLevel) {
         << planted << ": " << error;
     EXPECT_NE(error_of([&] { write_file_below(root.path(), ".coda/tasks/t1/prompt.txt", "x"); }),
               "");
-    EXPECT_NE(error_of([&] { read_file_below(root.path(), ".coda/tasks/t1/result.json", 100); }), "");
+    EXPECT_NE(error_of([&] { read_file_below(root.path(), ".coda/tasks/t1/result.json", 100); }),
+              "");
     EXPECT_TRUE(fs::is_empty(outside.path())) << planted;
   }
 }
@@ -81,8 +82,9 @@ TEST(SafePath, RefusesFifosHardLinksAndBadPaths) {
   TempDir root, outside;
   make_dirs_below(root.path(), "d");
   ASSERT_EQ(::mkfifo((root.path() + "/d/fifo").c_str(), 0600), 0);
-  EXPECT_NE(error_of([&] { read_file_below(root.path(), "d/fifo", 100); }).find("not a regular file"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { read_file_below(root.path(), "d/fifo", 100); }).find("not a regular file"),
+      std::string::npos);
   auto other = outside.write("other", "FOREIGN");
   std::error_code ec;
   fs::create_hard_link(other, root.path() + "/d/linked", ec);
