@@ -11,6 +11,7 @@
 
 #include "core/tasks/json_text.hpp"
 #include "core/tasks/workspace.hpp"
+#include "core/util/safe_path.hpp"
 #include "core/util/utf8.hpp"
 
 namespace coda::tasks {
@@ -117,24 +118,9 @@ void merge_report(Report& report, const Poco::JSON::Object::Ptr& obj, bool fill_
   }
 }
 
-std::string read_small_file(const std::string& path, std::size_t max_bytes) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "";
-  std::string text(max_bytes, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(max_bytes));
-  text.resize(static_cast<std::size_t>(in.gcount()));
-  return text;
-}
-
-void write_file(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error("cannot write " + tmp);
-    out << text;
-    if (!out.flush()) throw std::runtime_error("cannot write " + tmp);
-  }
-  fs::rename(tmp, path);
+// The task directory relative to its workspace (for util/safe_path.hpp).
+std::string task_files_of(const std::string& task_id) {
+  return std::string(kTaskFilesDir) + "/tasks/" + task_id;
 }
 
 }  // namespace
@@ -632,7 +618,8 @@ void TaskEngine::launch(Task task) {
         {"prompt", task.prompt},
     });
     prompt_file = (fs::path(run->task_dir) / "prompt.txt").string();
-    write_file(prompt_file, prompt);
+    // Below the workspace the agent owns the tree: written without following its symlinks.
+    util::write_file_below(task.workspace, task_files_of(task.id) + "/prompt.txt", prompt);
   } catch (const std::exception& e) {
     fail(std::string("could not prepare the workspace: ") + e.what(), "[]");
     return;
@@ -863,10 +850,17 @@ void TaskEngine::on_finished(uint64_t handle, std::string_view result_json) {
     // Everything below reaches JSON clients; an agent may have written any bytes into it.
     Report report;
     merge_report(report, parse_object(util::valid_utf8(result_json)), false);
-    auto file = (fs::path(run->task_dir) / "result.json").string();
-    std::error_code ec;
-    if (fs::exists(file, ec)) {
-      auto obj = parse_object(util::valid_utf8(read_small_file(file, 1u << 20)));
+    // The agent may have made result.json (or a directory above it) a symlink to a foreign file:
+    // read without following, and such a file is an error in the report, never its content.
+    std::optional<std::string> file_text;
+    try {
+      file_text = util::read_file_below(run->workspace,
+                                        task_files_of(run->task_id) + "/result.json", 1u << 20);
+    } catch (const std::exception& e) {
+      report.errors->add(std::string("result.json not read: ") + e.what());
+    }
+    if (file_text) {
+      auto obj = parse_object(util::valid_utf8(*file_text));
       if (obj.isNull()) {
         report.errors->add("result.json in the task directory is not a JSON object");
       } else {

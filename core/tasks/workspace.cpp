@@ -3,29 +3,29 @@
 #include <sys/stat.h>
 
 #include <filesystem>
-#include <fstream>
 #include <stdexcept>
 #include <system_error>
 
 #include <Poco/Logger.h>
+
+#include "core/util/safe_path.hpp"
 
 namespace coda::tasks {
 
 namespace fs = std::filesystem;
 
 std::string prepare_task_dir(const std::string& workspace, const std::string& task_id) {
-  fs::path files = fs::path(workspace) / kTaskFilesDir;
-  fs::path dir = files / "tasks" / task_id;
+  // The workspace itself is the host's; everything below it may be the agent's, so it is created
+  // and opened without following symlinks (an earlier task's agent may have planted some).
   std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) throw std::runtime_error("cannot create the task directory " + dir.string() + ": " +
-                                   ec.message());
-  fs::path ignore = files / ".gitignore";
-  if (!fs::exists(ignore, ec)) {
-    std::ofstream out(ignore);
-    out << "*\n";
+  fs::create_directories(workspace, ec);
+  if (ec) {
+    throw std::runtime_error("cannot create the workspace " + workspace + ": " + ec.message());
   }
-  return dir.string();
+  const std::string files = kTaskFilesDir;
+  util::make_dirs_below(workspace, files + "/tasks/" + task_id);
+  util::create_file_below(workspace, files + "/.gitignore", "*\n");
+  return (fs::path(workspace) / kTaskFilesDir / "tasks" / task_id).string();
 }
 
 int remove_workspaces(const std::string& root, const std::vector<std::string>& workspaces) {

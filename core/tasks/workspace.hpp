@@ -14,7 +14,8 @@ namespace coda::tasks {
 inline constexpr const char* kTaskFilesDir = ".coda";
 
 // Creates `workspace` and workspace/.coda/tasks/<task_id>/ (with the .gitignore); returns the task
-// directory. Throws std::runtime_error naming the path when it cannot.
+// directory. Nothing below `workspace` is followed if it is a symlink (util/safe_path.hpp): a planted
+// link makes it throw. Throws std::runtime_error naming the path when it cannot.
 std::string prepare_task_dir(const std::string& workspace, const std::string& task_id);
 
 // Deletes each of `workspaces` that is a direct child of `root` (data_dir/workspaces): anything else

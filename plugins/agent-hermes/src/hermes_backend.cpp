@@ -40,13 +40,22 @@ HermesConfig parse_config(std::string_view config_json) {
 
 std::string hermes_home_for(const HermesConfig& config, const TaskInfo& task) {
   if (config.hermes_home.empty()) return {};
+  // Injective and path-safe: [a-z0-9.@-] stay, every other byte (also `_` and upper case) becomes
+  // `_xx` hex, so two owners never share a home; a leading `.` is escaped too, so the result is
+  // never `.`, `..` or hidden, and it never holds `/`.
+  static constexpr char kHex[] = "0123456789abcdef";
   std::string owner;
-  for (char c : task.owner.empty() ? std::string("local") : task.owner) {
-    const bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      c == '.' || c == '@' || c == '-' || c == '_';
-    owner.push_back(safe ? c : '_');
+  const std::string name = task.owner.empty() ? std::string("local") : task.owner;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    const auto c = static_cast<unsigned char>(name[i]);
+    const bool safe = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '@' || c == '-' ||
+                      (c == '.' && i > 0);
+    if (safe) {
+      owner.push_back(static_cast<char>(c));
+    } else {
+      owner += {'_', kHex[c >> 4], kHex[c & 0xf]};
+    }
   }
-  if (owner == "." || owner == "..") owner = "_";
   std::string out = config.hermes_home;
   for (auto pos = out.find("{owner}"); pos != std::string::npos; pos = out.find("{owner}", pos)) {
     out.replace(pos, 7, owner);

@@ -1,7 +1,10 @@
 #include "hermes_cli.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include "support/text_parser.hpp"
@@ -12,6 +15,44 @@ namespace {
 constexpr std::size_t kAnswerBytes = 64 * 1024;
 constexpr std::size_t kUsageFileBytes = 1 << 20;
 
+// Reads at most `max_bytes` of `root`/`relative` without following a symlink at any component
+// below `root` (the workspace is the agent's: it may have linked the usage file or the task dir to
+// a foreign file). "" when missing, a link, not a regular file or hard-linked elsewhere.
+std::string read_below_no_follow(const std::string& root, const std::string& relative,
+                                 std::size_t max_bytes) {
+  int dir = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  std::size_t start = 0;
+  while (dir >= 0) {
+    const auto slash = relative.find('/', start);
+    const std::string part =
+        relative.substr(start, slash == std::string::npos ? slash : slash - start);
+    if (part.empty() || part == "." || part == "..") break;
+    const int flags = slash == std::string::npos ? O_RDONLY | O_NONBLOCK : O_RDONLY | O_DIRECTORY;
+    const int next = ::openat(dir, part.c_str(), flags | O_NOFOLLOW | O_CLOEXEC);
+    ::close(dir);
+    dir = next;
+    if (slash != std::string::npos) {
+      start = slash + 1;
+      continue;
+    }
+    std::string text;
+    struct stat st {};
+    if (dir >= 0 && ::fstat(dir, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1) {
+      text.resize(max_bytes);
+      std::size_t got = 0;
+      for (ssize_t n;
+           got < max_bytes && (n = ::read(dir, text.data() + got, max_bytes - got)) > 0;) {
+        got += static_cast<std::size_t>(n);
+      }
+      text.resize(got);
+    }
+    if (dir >= 0) ::close(dir);
+    return text;
+  }
+  if (dir >= 0) ::close(dir);
+  return "";
+}
+
 std::string join(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& item : items) out += (out.empty() ? "" : ",") + item;
@@ -21,8 +62,10 @@ std::string join(const std::vector<std::string>& items) {
 // `hermes -z`: the answer is stdout; the exit code and the usage file tell the rest.
 class OneshotParser final : public TextParser {
  public:
-  explicit OneshotParser(std::string usage_file)
-      : TextParser("hermes", kAnswerBytes), usage_file_(std::move(usage_file)) {}
+  OneshotParser(std::string workspace, std::string usage_file)
+      : TextParser("hermes", kAnswerBytes),
+        workspace_(std::move(workspace)),
+        usage_file_(std::move(usage_file)) {}
 
   Outcome finish(int exit_code, int term_signal) override {
     Outcome out = TextParser::finish(exit_code, term_signal);
@@ -51,11 +94,17 @@ class OneshotParser final : public TextParser {
 
  private:
   void read_usage(Outcome& out) const {
-    std::ifstream in(usage_file_);
-    if (!in) return;
-    std::string text(kUsageFileBytes, '\0');
-    in.read(text.data(), static_cast<std::streamsize>(text.size()));
-    text.resize(static_cast<std::size_t>(in.gcount()));
+    // The file is in the agent's workspace (the task dir is workspace/.coda/tasks/<id>): never read
+    // through a link it planted, in the task dir or above it. A task dir elsewhere is the host's.
+    const std::string prefix = workspace_ + "/";
+    const bool below = !workspace_.empty() && usage_file_.rfind(prefix, 0) == 0;
+    const auto slash = usage_file_.rfind('/');
+    if (!below && (slash == std::string::npos || slash == 0)) return;
+    std::string text =
+        below ? read_below_no_follow(workspace_, usage_file_.substr(prefix.size()), kUsageFileBytes)
+              : read_below_no_follow(usage_file_.substr(0, slash), usage_file_.substr(slash + 1),
+                                     kUsageFileBytes);
+    if (text.empty()) return;
     auto usage = parse_object(text);
     if (!usage) {
       out.errors.push_back("hermes: the usage file is not a JSON object");
@@ -68,7 +117,7 @@ class OneshotParser final : public TextParser {
       out.errors.push_back("hermes: " + *failure);
     }
   }
-  std::string usage_file_;
+  std::string workspace_, usage_file_;
 };
 
 // `hermes chat --format stream-json`: the `result` event decides, not the exit code.
@@ -191,7 +240,8 @@ Command HermesCli::command(const TaskInfo& task) const {
 }
 
 std::unique_ptr<OutputParser> HermesCli::parser(const TaskInfo& task) const {
-  if (config_.mode == "oneshot") return std::make_unique<OneshotParser>(usage_file_of(task));
+  if (config_.mode == "oneshot")
+    return std::make_unique<OneshotParser>(task.workspace, usage_file_of(task));
   return std::make_unique<StreamParser>();
 }
 

@@ -130,6 +130,27 @@ TEST(HermesConfig, PerOwnerHomeAndBadConfig) {
   EXPECT_NE(h->try_create(R"({"mdoel":"x"})").find("mdoel"), std::string::npos);
 }
 
+// {owner} is escaped one-to-one: owners that a lossy mapping would merge get separate homes, and no
+// owner can name `..` or a path with `/`.
+TEST(HermesConfig, OwnerHomesNeverCollideOrEscape) {
+  const std::string base = "/tmp/coda-hermes-owner-test";
+  std::filesystem::remove_all(base);
+  auto h = hermes(R"({"mode":"stream-json","hermes_home":")" + base + R"(/{owner}"})");
+  const std::vector<std::pair<std::string, std::string>> owners = {
+      {"a+b@x", "a_2bb@x"}, {"a_b@x", "a_5fb@x"},     {"A@x", "_41@x"}, {"a@x", "a@x"},
+      {"..", "_2e."},       {"../etc", "_2e._2fetc"}, {"x/y", "x_2fy"}, {"a_2bb@x", "a_5f2bb@x"}};
+  for (const auto& [owner, dir] : owners) {
+    auto r = h->run({.prompt = "x", .owner = owner});
+    EXPECT_EQ(r->status(), "completed") << owner;
+    EXPECT_TRUE(std::filesystem::is_directory(base + "/" + dir)) << owner << " -> " << dir;
+  }
+  std::size_t homes = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(base)) ++homes;
+  EXPECT_EQ(homes, owners.size());
+  EXPECT_FALSE(std::filesystem::exists("/tmp/etc"));
+  std::filesystem::remove_all(base);
+}
+
 // A fake Hermes gateway: the Runs API with SSE events. A run whose input contains "fake:hang"
 // streams until it is stopped.
 class FakeGateway {
