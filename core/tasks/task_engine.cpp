@@ -292,7 +292,9 @@ Task TaskEngine::submit(const auth::Identity& who, const RunRequest& request) {
     task.agent_requested = request.agent;
   }
   task.owner = owner_of(who);
-  task.email = request.email.empty() ? who.email : request.email;
+  // An authenticated caller's email is the one authentication gave: the argument is a label for the
+  // local user only (auth off), never a way to name someone else in the prompt or the task.
+  task.email = who.authenticated || request.email.empty() ? who.email : request.email;
   task.id = new_task_id();
   task.session_id = new_session_id();
   task.previous_session_id = trim(request.previous_session_id);

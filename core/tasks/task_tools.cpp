@@ -149,7 +149,7 @@ class RunTool : public mcp::Tool {
     }
     std::string input = R"({"type": "object", "properties": {
       "prompt": {"type": "string", "minLength": 1, "description": "The coding task, in plain words. It is run by a coding agent in a workspace directory on the host."},
-      "email": {"type": "string", "description": "The user's email. A label only: the owner is the authenticated caller."},
+      "email": {"type": "string", "description": "The user's email, a label used only when the host has no authentication; otherwise ignored (the owner and email are the authenticated caller's)."},
       "context": {"type": ["string", "object"], "default": "{}", "description": "A JSON object (or a string holding one) with context such as Unity Catalog catalog, schema and table names."},
       "previous_session_id": {"type": "string", "default": "", "description": "The session_id of an earlier task to continue: same workspace files, and the agent resumes its own session where it can."},
       "permissions": {"type": "string", "enum": ["smart", "yolo"], "default": "smart", "description": "smart: the agent asks before risky steps; yolo: auto-approve (only where the administrator allows it)."},

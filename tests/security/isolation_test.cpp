@@ -3,6 +3,8 @@
 // id that does not exist. An admin (auth.admins) sees and cancels every user's tasks.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "core/auth/secrets.hpp"
@@ -80,6 +82,33 @@ TEST_F(SecurityIsolation, AnotherUsersTaskLooksExactlyLikeAnUnknownOne) {
   }
   // Bob's task went on untouched.
   EXPECT_EQ(bob_status(), "running");
+}
+
+// Alice names Bob's address in the `email` argument. With authentication on it is ignored: her task
+// (and its prompt's "User:" line, made from the same field) carries her own address, and her inbox
+// filtered by Bob's address still shows only her tasks.
+TEST_F(SecurityIsolation, TheEmailArgumentCannotNameSomeoneElse) {
+  auto run = as(kAliceToken, "coda_run",
+                R"({"prompt":"fake:hang alice's work","email":"bob@example.com"})");
+  ASSERT_FALSE(run.is_error) << run.text;
+  const auto alice_task = run.structured->getValue<std::string>("task_id");
+  // The prompt the host wrote for her agent (read here as the host's user).
+  const std::string prompt_file = server_->data_dir() + "/workspaces/" +
+                                  run.structured->getValue<std::string>("session_id") +
+                                  "/.coda/tasks/" + alice_task + "/prompt.txt";
+  std::string prompt;
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (prompt.find("TASK:") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+    std::ifstream in(prompt_file);
+    prompt.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  EXPECT_NE(prompt.find("User: alice@example.com\n"), std::string::npos) << prompt;
+  EXPECT_EQ(prompt.find("bob@example.com"), std::string::npos) << prompt;
+  auto inbox = as(kAliceToken, "coda_inbox", R"({"email":"bob@example.com"})");
+  ASSERT_FALSE(inbox.is_error) << inbox.text;
+  EXPECT_EQ(inbox.text.find(bob_task_), std::string::npos) << inbox.text;
+  EXPECT_NE(inbox.text.find(alice_task), std::string::npos) << inbox.text;
 }
 
 TEST_F(SecurityIsolation, AnAdminSeesAndCancelsEveryonesTasks) {
