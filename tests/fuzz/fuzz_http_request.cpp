@@ -1,20 +1,20 @@
-// libFuzzer target: the HTTP request path as far as the core takes it — Poco's request parser (the one
-// HTTPServer uses), the authenticator of every mode, then the body into the MCP engine with the
+// libFuzzer target: the HTTP request path as far as the core takes it — Poco's request parser (the
+// one HTTPServer uses), the authenticator of every mode, then the body into the MCP engine with the
 // identity that mode established. Nothing may crash; every reply must be valid JSON.
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/StreamCopier.h>
+#include <unistd.h>
+
+#include <cctype>
 #include <cstddef>
 #include <cstdint>
-#include <cctype>
 #include <cstdio>
-#include <unistd.h>
 #include <fstream>
 #include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/NetException.h>
-#include <Poco/StreamCopier.h>
 
 #include "core/auth/authenticator.hpp"
 #include "core/auth/secrets.hpp"
@@ -26,13 +26,15 @@ using coda::auth::Authenticator;
 
 // A JWKS with one RSA key the fuzzer cannot sign with: tokens can only be refused, but parsing,
 // header decoding and kid lookup all run.
-constexpr const char* kJwks =
-    R"({"keys":[{"kty":"RSA","kid":"k1","use":"sig","e":"AQAB","n":")"
-    "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKR"
-    "XjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAt"
-    "aSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPk"
-    "sINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"
-    R"("}]})";
+constexpr const char* kJwks = R"({"keys":[{"kty":"RSA","kid":"k1","use":"sig","e":"AQAB","n":")"
+                              "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1R"
+                              "K7aPFFxuhDR1L6tSoc_BJECPebWKR"
+                              "XjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_"
+                              "RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAt"
+                              "aSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-"
+                              "bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPk"
+                              "sINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"
+                              R"("}]})";
 
 struct Modes {
   std::vector<std::unique_ptr<Authenticator>> authenticators;
@@ -97,7 +99,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     auto result = authenticator->authenticate(view);
     if (!result.ok()) {
-      if (result.status != 401 && result.status != 403 && result.status != 429) std::abort();
+      // 400: a repeated identity header; 401/403: refused credentials; 429: the limiter.
+      const int status = result.status;
+      if (status != 400 && status != 401 && status != 403 && status != 429) std::abort();
       continue;
     }
     // The identity crosses the plugin ABI as JSON and back.

@@ -4,6 +4,12 @@
 # tried both against a host running as root (the ctest run itself, as in CI) and against one
 # running as an ordinary user. Run as a normal user, the suite already is the unprivileged run, and
 # this says so. Usage: run_unprivileged.sh BUILD_DIR
+#
+# The user gets a cgroup v2 of its own, delegated the way systemd's Delegate=yes does it for the
+# packaged service (the directory and its cgroup.procs, cgroup.threads and cgroup.subtree_control
+# owned by the user): the host then makes one cgroup per agent, as it does when deployed. Without a
+# writable cgroup2 (some containers) the binaries run in root's cgroup and the tests that need task
+# cgroups say so.
 set -uo pipefail
 build="${1:?usage: run_unprivileged.sh BUILD_DIR}"
 user="${CODA_TEST_USER:-coda-test}"
@@ -21,6 +27,37 @@ if ((${#binaries[@]} == 0)); then
   echo "no security_* binaries in $build"
   exit 1
 fi
+delegated=""
+cleanup() {
+  [[ -n "$delegated" && -d "$delegated" ]] || return 0
+  [[ -w "$delegated/cgroup.kill" ]] && echo 1 >"$delegated/cgroup.kill" 2>/dev/null
+  for _ in $(seq 50); do grep -q "populated 1" "$delegated/cgroup.events" 2>/dev/null || break; sleep 0.1; done
+  find "$delegated" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null
+  rmdir "$delegated" 2>/dev/null || echo "could not remove the test cgroup $delegated"
+}
+trap cleanup EXIT
+mount_point=$(findmnt -n -t cgroup2 -o TARGET | head -n 1)
+own=$(awk -F: '$1 == "0" { print $3 }' /proc/self/cgroup)
+if [[ -n "$mount_point" && -n "$own" && -w "$mount_point${own%/}/cgroup.procs" ]]; then
+  delegated="$mount_point${own%/}/coda-unprivileged-$$"
+  if mkdir "$delegated" &&
+      chown "$user:" "$delegated" "$delegated"/cgroup.{procs,threads,subtree_control}; then
+    echo "delegated the cgroup $delegated to $user (as systemd's Delegate=yes does)"
+  else
+    echo "cannot delegate a cgroup to $user in $mount_point${own%/}"
+    delegated=""
+  fi
+else
+  echo "no writable cgroup2 to delegate to $user: task cgroups are unavailable in this run"
+fi
+# Runs "$@" inside the delegated cgroup (moved there by root, as systemd starts a service in its own).
+in_cgroup() {
+  if [[ -n "$delegated" ]]; then
+    bash -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$delegated" "$@"
+  else
+    "$@"
+  fi
+}
 status=0
 for binary in "${binaries[@]}"; do
   [[ -x "$binary" && -f "$binary" ]] || continue
@@ -32,7 +69,7 @@ for binary in "${binaries[@]}"; do
     exit 0
   fi
   echo "== $(basename "$binary") as $user"
-  if ! setpriv --reuid="$user" --regid="$user" --clear-groups \
+  if ! in_cgroup setpriv --reuid="$user" --regid="$user" --clear-groups \
       env HOME=/tmp TMPDIR=/tmp "$binary" --gtest_brief=1; then
     status=1
   fi
