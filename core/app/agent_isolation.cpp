@@ -1,11 +1,13 @@
 #include "core/app/agent_isolation.hpp"
 
 #include <Poco/JSON/Parser.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <system_error>
 
+#include "core/process/agent_account.hpp"
 #include "core/process/landlock.hpp"
 
 namespace coda::app {
@@ -31,6 +33,25 @@ config::AgentPolicy policy_with_hidden_files(const config::Config& config) {
     // No usable oauth section: nothing to hide (the authenticator refuses a bad one).
   }
   return policy;
+}
+
+// agents.policy.run_as, looked up into policy.account. Returns the summary's note on it ("" without
+// run_as); throws IsolationRefused.
+std::string choose_account(config::AgentPolicy& policy) {
+  if (policy.run_as.empty()) return "";
+  const std::string key = policy.run_as_where.to_string() + ": agents.policy.run_as: ";
+  if (const uid_t uid = ::geteuid(); uid != 0) {
+    throw IsolationRefused(key + "the host runs as uid " + std::to_string(uid) +
+                           ", and only root can start agents as another user: remove run_as, or "
+                           "start the host as root");
+  }
+  try {
+    policy.account = process::lookup_agent_account(policy.run_as);
+  } catch (const std::runtime_error& e) {
+    throw IsolationRefused(key + e.what());
+  }
+  return "; agents run as " + policy.account.name + " (uid " + std::to_string(policy.account.uid) +
+         "), apart from the host's root";
 }
 
 // The summary for the log; sets policy.landlock_enforced; throws IsolationRefused.
@@ -73,13 +94,35 @@ std::string choose(const config::Config& config, config::AgentPolicy& policy) {
 AgentIsolation decide_agent_isolation(const config::Config& config) {
   AgentIsolation isolation;
   isolation.policy = policy_with_hidden_files(config);
-  isolation.summary = choose(config, isolation.policy);
-  if (isolation.policy.landlock_enforced && ::geteuid() == 0) {
+  const std::string account = choose_account(isolation.policy);
+  isolation.summary = choose(config, isolation.policy) + account;
+  if (isolation.policy.landlock_enforced && ::geteuid() == 0 && isolation.policy.account.uid == 0) {
     isolation.warnings.push_back(
         "agents run as root under Landlock only: root passes the ptrace check on the host's "
-        "/proc/<pid>/environ; enable agents.policy.sandbox on a root host");
+        "/proc/<pid>/environ and mem; set agents.policy.run_as to an unprivileged user, or enable "
+        "agents.policy.sandbox, on a root host");
   }
   return isolation;
+}
+
+void prepare_data_dir(const std::string& data_dir, const config::AgentPolicy& policy) {
+  if (policy.account.uid == 0) {
+    ::chmod(data_dir.c_str(), 0700);  // tasks, prompts and workspaces are private to the host
+    return;
+  }
+  ::umask(077);
+  ::chmod(data_dir.c_str(), 0711);
+  std::error_code error;
+  for (const char* passable : {"workspaces", "tmp"}) {
+    std::filesystem::create_directory(std::filesystem::path(data_dir) / passable, error);
+  }
+  for (const auto& entry : std::filesystem::directory_iterator(data_dir, error)) {
+    struct stat st {};
+    if (::lstat(entry.path().c_str(), &st) != 0 || S_ISLNK(st.st_mode)) continue;
+    const auto name = entry.path().filename();
+    const mode_t mode = name == "workspaces" || name == "tmp" ? 0711 : (st.st_mode & 07700);
+    ::chmod(entry.path().c_str(), mode);
+  }
 }
 
 }  // namespace coda::app

@@ -1,12 +1,11 @@
 #include "core/app/runtime.hpp"
 
+#include <Poco/JSON/Parser.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
-
-#include <Poco/JSON/Parser.h>
 
 #include "core/app/agent_isolation.hpp"
 #include "core/app/commands.hpp"
@@ -40,8 +39,10 @@ tasks::ViewerLinks viewer_links(const config::Config& config) {
     if (!transport.enabled || transport.component != "dev.coda.transport.web-ui") continue;
     std::string path = "/ui";
     try {
-      auto obj = Poco::JSON::Parser().parse(transport.config_json).extract<Poco::JSON::Object::Ptr>();
-      if (obj->has("path") && obj->get("path").isString()) path = obj->getValue<std::string>("path");
+      auto obj =
+          Poco::JSON::Parser().parse(transport.config_json).extract<Poco::JSON::Object::Ptr>();
+      if (obj->has("path") && obj->get("path").isString())
+        path = obj->getValue<std::string>("path");
     } catch (const std::exception&) {
       // The transport refuses its own bad config when it is created; keep the default here.
     }
@@ -81,14 +82,14 @@ void Runtime::start(const std::function<void(const std::string& url)>& on_listen
     throw StartupError(kExitUsage, "data dir " + data_dir_ + " cannot be created: " +
                                        (ec ? ec.message() : "not a directory"));
   }
-  ::chmod(data_dir_.c_str(), 0700);  // tasks, prompts and workspaces are private to the owner
   // A second host on the same data dir would take the first one's running tasks for crashed ones
   // at recovery (and SQLite is no place for two schedulers): refuse it.
   try {
     data_dir_lock_ = std::make_unique<util::FileLock>(data_dir_ + "/coda.lock");
   } catch (const std::runtime_error& e) {
-    throw StartupError(kExitFailure, "data dir " + data_dir_ + " is in use by another coda serve: " +
-                                         e.what() + "; give this one its own --data-dir");
+    throw StartupError(kExitFailure, "data dir " + data_dir_ +
+                                         " is in use by another coda serve: " + e.what() +
+                                         "; give this one its own --data-dir");
   }
 
   try {
@@ -117,6 +118,7 @@ void Runtime::start(const std::function<void(const std::string& url)>& on_listen
     throw StartupError(kExitUsage, e.what());
   }
   agent_policy_ = isolation.policy;
+  prepare_data_dir(data_dir_, agent_policy_);
   logger.information("agent isolation: " + isolation.summary +
                      "; the host is not dumpable; connections from agent processes are refused");
   for (const auto& warning : isolation.warnings) logger.warning(warning);
@@ -127,6 +129,7 @@ void Runtime::start(const std::function<void(const std::string& url)>& on_listen
   } catch (const http::ListenError& e) {
     throw StartupError(kExitFailure, e.what());
   }
+  if (agent_policy_.account.uid != 0) server_->set_agent_uids({agent_policy_.account.uid});
   server_->start();
   logger.information("listening on " + server_->url() + " (auth " + authenticator_->mode() + ")");
   if (on_listening) on_listening(server_->url());
@@ -141,8 +144,8 @@ void Runtime::start(const std::function<void(const std::string& url)>& on_listen
     });
   }
   try {
-    tasks_ = std::make_unique<tasks::TaskService>(config_.tasks, config_.agents, data_dir_,
-                                                  *processes_);
+    tasks_ =
+        std::make_unique<tasks::TaskService>(config_.tasks, config_.agents, data_dir_, *processes_);
   } catch (const std::exception& e) {
     throw StartupError(kExitFailure, std::string("tasks: ") + e.what());
   }
@@ -198,9 +201,10 @@ void Runtime::shutdown() {
   if (server_) server_->stop(kDrainGrace);
   if (tasks_) tasks_->stop();
   // Children spawned by plugins are killed and reaped while their plugins are still loaded: the
-  // process service's I/O thread calls the plugin's on_exit (and on_output) through function pointers
-  // into the plugin, so unloading first let a late exit jump into unmapped code (ASan: SEGV in
-  // host_process.cpp on_exit after unload_all, e.g. an agent that reported its result before exiting).
+  // process service's I/O thread calls the plugin's on_exit (and on_output) through function
+  // pointers into the plugin, so unloading first let a late exit jump into unmapped code (ASan:
+  // SEGV in host_process.cpp on_exit after unload_all, e.g. an agent that reported its result
+  // before exiting).
   if (processes_) processes_->shutdown();
   bool clean = true;
   if (components_) {

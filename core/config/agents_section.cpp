@@ -9,7 +9,7 @@ namespace {
 
 // Passed to agents by default: what a CLI needs to run, never a secret. API keys only when the
 // admin adds them.
-const std::vector<std::string> kDefaultEnvAllowlist = {"PATH", "HOME",   "USER", "LANG",
+const std::vector<std::string> kDefaultEnvAllowlist = {"PATH",   "HOME", "USER",   "LANG",
                                                        "LC_ALL", "TERM", "TMPDIR", "TZ"};
 
 void parse_limits(Reader limits, ResourceLimits& out) {
@@ -42,6 +42,8 @@ void parse_policy(Reader section, AgentPolicy& out) {
   parse_sandbox(section.child("sandbox"), out.sandbox);
   out.landlock = section.get_choice("landlock", out.landlock, {"auto", "on", "off"});
   out.allow_unisolated = section.get_bool("allow_unisolated", out.allow_unisolated);
+  out.run_as = section.get_string("run_as", out.run_as);
+  out.run_as_where = section.location("run_as");
 }
 
 // Every name in `names` (read from `key`) must be one of the backends.

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -66,7 +68,8 @@ struct ServerConfig {
   std::string log_format = "text";        // text | json
   std::string log_file;                   // empty: stderr
   bool access_log = true;                 // one info line per HTTP request (logger coda.access)
-  std::string metrics = "admin";          // who may read /metrics: admin | authenticated | public | disabled
+  std::string metrics =
+      "admin";  // who may read /metrics: admin | authenticated | public | disabled
   // The listener's Host/Origin policy (core/http/origin_policy.hpp), for every route: Host names
   // accepted besides loopback ones, and browser origins besides loopback and same-origin pages
   // ("*": any, only with authentication on). Hosts lower-cased, origins as written (validated).
@@ -113,7 +116,7 @@ struct TasksConfig {
   int inbox_window_s = 86400;
   int max_wait_s = 50;
   int retention_days = 30;
-  std::string on_restart = "interrupt";  // interrupt | requeue
+  std::string on_restart = "interrupt";     // interrupt | requeue
   std::size_t events_max_bytes = 8u << 20;  // per task: head and tail kept past this
   std::string envelope_template;            // file; empty: built-in
 };
@@ -136,9 +139,18 @@ struct SandboxConfig {
   std::vector<std::string> hidden;
 };
 
+// A user that agents run as (agents.policy.run_as), as the host looked it up.
+struct AgentAccount {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;  // supplementary groups
+  std::string name;
+  std::string home;  // HOME for its agents
+};
+
 struct AgentPolicy {
-  std::vector<std::string> env_allowlist;   // names passed from the host's environment
-  std::map<std::string, std::string> env;   // set for every agent
+  std::vector<std::string> env_allowlist;  // names passed from the host's environment
+  std::map<std::string, std::string> env;  // set for every agent
   bool yolo_allowed = false;
   int kill_grace_s = 10;
   ResourceLimits limits;
@@ -151,6 +163,11 @@ struct AgentPolicy {
   // Whether agents are put under Landlock: decided by the host at start-up from `landlock`,
   // auth.mode, the sandbox and the kernel; not from YAML.
   bool landlock_enforced = false;
+  // The user agents run as when the host runs as root (a name or a numeric uid); "" = the host's.
+  std::string run_as;
+  Location run_as_where;  // of the key, for errors
+  // That user, looked up by the host at start-up (not from YAML). uid 0: agents run as the host.
+  AgentAccount account;
 };
 
 struct AgentsConfig {
@@ -170,14 +187,14 @@ struct BearerToken {
 };
 
 struct AuthConfig {
-  std::string mode = "none";  // none | bearer | databricks-apps | oauth
+  std::string mode = "none";        // none | bearer | databricks-apps | oauth
   std::vector<std::string> admins;  // subjects or emails
   std::vector<BearerToken> tokens;
-  std::string oauth_json = "{}";       // oauth: {issuer, audience, jwks_url|jwks_file, scopes}
+  std::string oauth_json = "{}";  // oauth: {issuer, audience, jwks_url|jwks_file, scopes}
   // databricks-apps: refuse requests without X-Forwarded-Access-Token, which the proxy sends with
   // every request once the app has user authorization (on-behalf-of) enabled.
   bool require_access_token = false;
-  double rate_per_s = 0;               // per identity; 0 = unlimited
+  double rate_per_s = 0;  // per identity; 0 = unlimited
   int burst = 20;
   Location where;  // of the auth section, for errors
 };

@@ -1,50 +1,54 @@
 // The production ProcessService: fork/exec without a shell, one I/O thread (epoll) that reads every
-// child's pipes, reaps leaders through pidfds, and enforces the SIGTERM -> grace -> SIGKILL deadline.
-// The host is made a child subreaper so that orphaned members of an agent's session are reparented
-// to it and reaped here instead of lingering as zombies.
+// child's pipes, reaps leaders through pidfds, and enforces the SIGTERM -> grace -> SIGKILL
+// deadline. The host is made a child subreaper so that orphaned members of an agent's session are
+// reparented to it and reaped here instead of lingering as zombies.
 //
 // A task's whole process tree dies with it, also processes that left the agent's session and group
 // (setsid, setpgid, double forks). Chosen at start:
 //  1. cgroup v2 (task_cgroup.hpp): each agent starts in its own cgroup, which nothing inside can
 //     leave; it is signalled as a whole and ended with cgroup.kill, and removed after.
-//  2. Otherwise tracking: the agent is made a child subreaper, so its orphans stay below it while it
-//     runs; a /proc scan every kScanInterval records the tree (pid + start time), and every recorded
-//     member is signalled with the group. A double fork whose middle process exits and whose
-//     grandchild setsid()s, all between two scans while the leader exits too, is missed: only the
-//     cgroup closes that race.
+//  2. Otherwise tracking: the agent is made a child subreaper, so its orphans stay below it while
+//  it
+//     runs; a /proc scan every kScanInterval records the tree (pid + start time), and every
+//     recorded member is signalled with the group. A double fork whose middle process exits and
+//     whose grandchild setsid()s, all between two scans while the leader exits too, is missed: only
+//     the cgroup closes that race.
 // Every child gets PR_SET_PDEATHSIG(SIGKILL): it is forked on a thread that lives as long as the
 // service, so the signal comes when the host dies (kill -9), not when some worker thread ends.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/syscall.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
-#include <condition_variable>
-#include <exception>
-#include <functional>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <filesystem>
+#include <functional>
+#include <initializer_list>
 #include <map>
 #include <mutex>
 #include <thread>
 #include <utility>
 
+#include "core/process/agent_account.hpp"
 #include "core/process/child_environment.hpp"
+#include "core/process/landlock.hpp"
 #include "core/process/proc_table.hpp"
 #include "core/process/process_service.hpp"
-#include "core/process/landlock.hpp"
 #include "core/process/sandbox.hpp"
 #include "core/process/task_cgroup.hpp"
+#include "core/util/safe_path.hpp"
 
 namespace coda::process {
 namespace {
@@ -56,7 +60,8 @@ constexpr uint64_t kWakeTag = 0;
 enum FdKind : uint64_t { kStdout = 1, kStderr = 2, kPidfd = 3 };
 // A child's report on the status pipe that is not fatal: it could not enter its cgroup.
 constexpr int kCgroupStage = 100;
-// How often /proc is scanned while a group outlives its leader, or leaders are polled without pidfd.
+// How often /proc is scanned while a group outlives its leader, or leaders are polled without
+// pidfd.
 constexpr auto kScanInterval = std::chrono::milliseconds(100);
 // How long shutdown waits past the grace for processes that even SIGKILL did not end (D state).
 constexpr auto kShutdownSlack = std::chrono::seconds(5);
@@ -82,7 +87,7 @@ void signal_if_same(pid_t pid, uint64_t start_time, int sig) {
 }
 
 bool is_executable_file(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
 }
 
@@ -95,7 +100,8 @@ std::optional<std::string> search_path(const std::string& name, const std::strin
   std::size_t start = 0;
   while (start <= path.size()) {
     const auto end = path.find(':', start);
-    std::string dir = path.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    std::string dir =
+        path.substr(start, end == std::string::npos ? std::string::npos : end - start);
     if (dir.empty()) dir = ".";
     const std::string candidate = dir + "/" + name;
     if (is_executable_file(candidate)) return candidate;
@@ -169,18 +175,27 @@ struct Child {
   bool term_sent = false;
   std::optional<Clock::time_point> kill_at;  // SIGKILL of the group when reached
   std::optional<TaskCgroup> cgroup;          // the tree's cgroup, when the host can make them
-  std::map<pid_t, uint64_t> members;         // without a cgroup: the tree seen so far (pid -> start)
-  std::map<pid_t, ProcessInfo> escapees;     // the members outside the group and session, as told
-                                             // to the observer (recovery after a host crash)
-  std::string private_tmp;                   // its TMPDIR under Landlock, removed with it
+  std::map<pid_t, uint64_t> members;      // without a cgroup: the tree seen so far (pid -> start)
+  std::map<pid_t, ProcessInfo> escapees;  // the members outside the group and session, as told
+                                          // to the observer (recovery after a host crash)
+  std::string private_tmp;                // its TMPDIR under Landlock, removed with it
 };
 
-// A new private directory <data_dir>/tmp/agent-XXXXXX (mode 0700); empty with errno set on failure.
-std::string make_private_tmp(const std::string& data_dir) {
+// A new private directory <data_dir>/tmp/agent-XXXXXX (mode 0700), the agent user's when agents
+// run as one (<data_dir>/tmp is then 0711: passable, not listable); empty with errno set on
+// failure.
+std::string make_private_tmp(const std::string& data_dir, const config::AgentAccount& account) {
   const std::string parent = data_dir + "/tmp";
   if (::mkdir(parent.c_str(), 0700) != 0 && errno != EEXIST) return "";
+  if (account.uid != 0 && ::chmod(parent.c_str(), 0711) != 0) return "";
   std::string path = parent + "/agent-XXXXXX";
   if (::mkdtemp(path.data()) == nullptr) return "";
+  if (account.uid != 0 && ::chown(path.c_str(), account.uid, account.gid) != 0) {
+    const int error = errno;
+    ::rmdir(path.c_str());
+    errno = error;
+    return "";
+  }
   return path;
 }
 
@@ -328,7 +343,8 @@ uint64_t LocalProcessService::spawn(const SpawnSpec& spec, std::shared_ptr<Proce
     if (stopping_) throw SpawnError("spawn '" + spec.argv[0] + "': the host is shutting down");
   }
   auto env = build_child_environment(policy_, current_environment(), spec.env_extra);
-  for (const auto& reason : env.dropped) warn("spawn '" + spec.argv[0] + "': dropped env " + reason);
+  for (const auto& reason : env.dropped)
+    warn("spawn '" + spec.argv[0] + "': dropped env " + reason);
 
   const auto exe = search_path(spec.argv[0], env.path());
   if (!exe) {
@@ -336,9 +352,29 @@ uint64_t LocalProcessService::spawn(const SpawnSpec& spec, std::shared_ptr<Proce
                      (spec.argv[0].find('/') == std::string::npos ? " on PATH " + env.path() : ""));
   }
   const std::string cwd = spec.cwd.empty() ? "." : spec.cwd;
-  struct stat st{};
+  struct stat st {};
   if (::stat(cwd.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    throw SpawnError("spawn '" + spec.argv[0] + "': working directory '" + cwd + "' does not exist");
+    throw SpawnError("spawn '" + spec.argv[0] + "': working directory '" + cwd +
+                     "' does not exist");
+  }
+
+  // The roots the agent may write: the workspace, a Hermes home, the task directory.
+  std::vector<std::string> writable = spec.sandbox_writable;
+  if (writable.empty() && !spec.cwd.empty()) writable.push_back(spec.cwd);
+  const config::AgentAccount& account = policy_.account;
+  if (account.uid != 0) {
+    // agents.policy.run_as: the agent is that user, and what it may write is that user's.
+    for (const auto& [name, value] : std::initializer_list<std::pair<const char*, std::string>>{
+             {"HOME", account.home}, {"USER", account.name}, {"LOGNAME", account.name}}) {
+      if (!policy_.env.contains(name)) env.vars[name] = value;
+    }
+    for (const auto& root : writable) {
+      try {
+        util::hand_over_tree(root, account.uid, account.gid);
+      } catch (const std::exception& e) {
+        throw SpawnError("spawn '" + spec.argv[0] + "': agents.policy.run_as: " + e.what());
+      }
+    }
   }
 
   std::vector<std::string> argv = spec.argv;
@@ -350,8 +386,6 @@ uint64_t LocalProcessService::spawn(const SpawnSpec& spec, std::shared_ptr<Proce
       throw SpawnError("sandbox enabled but '" + policy_.sandbox.bwrap +
                        "' was not found (install the Debian package bubblewrap)");
     }
-    std::vector<std::string> writable = spec.sandbox_writable;
-    if (writable.empty() && !spec.cwd.empty()) writable.push_back(spec.cwd);
     argv = sandbox_argv(policy_.sandbox, *bwrap, data_dir_, writable, cwd, argv);
     program = *bwrap;
   }
@@ -360,11 +394,10 @@ uint64_t LocalProcessService::spawn(const SpawnSpec& spec, std::shared_ptr<Proce
   if (!policy_.sandbox.enabled && policy_.landlock_enforced) {
     std::vector<std::string> denied = policy_.sandbox.hidden;
     denied.push_back(data_dir_);
-    std::vector<std::string> allowed = spec.sandbox_writable;
-    if (allowed.empty() && !spec.cwd.empty()) allowed.push_back(spec.cwd);
+    std::vector<std::string> allowed = writable;
     // A private TMPDIR, as bwrap's private /tmp: /tmp itself is out of reach when the data dir is
     // below it, and one agent's temp files are no other agent's business. Removed with the child.
-    private_tmp = make_private_tmp(data_dir_);
+    private_tmp = make_private_tmp(data_dir_, account);
     if (private_tmp.empty()) {
       throw SpawnError("spawn '" + spec.argv[0] + "': cannot create a private TMPDIR under " +
                        data_dir_ + "/tmp: " + errno_text(errno));
@@ -410,7 +443,8 @@ uint64_t LocalProcessService::spawn(const SpawnSpec& spec, std::shared_ptr<Proce
   if (l.address_space_mb > 0) {
     limits.emplace_back(RLIMIT_AS, static_cast<rlim_t>(l.address_space_mb) << 20);
   }
-  if (l.file_size_mb > 0) limits.emplace_back(RLIMIT_FSIZE, static_cast<rlim_t>(l.file_size_mb) << 20);
+  if (l.file_size_mb > 0)
+    limits.emplace_back(RLIMIT_FSIZE, static_cast<rlim_t>(l.file_size_mb) << 20);
   if (l.processes > 0) limits.emplace_back(RLIMIT_NPROC, static_cast<rlim_t>(l.processes));
   if (l.open_files > 0) limits.emplace_back(RLIMIT_NOFILE, static_cast<rlim_t>(l.open_files));
   const char* cwd_c = cwd.c_str();
@@ -463,9 +497,18 @@ uint64_t LocalProcessService::spawn(const SpawnSpec& spec, std::shared_ptr<Proce
           }
           if (fd >= 0) ::close(fd);
         }
-        // Without a cgroup the agent keeps its orphans below itself, where the host's scans find them.
+        // Without a cgroup the agent keeps its orphans below itself, where the host's scans find
+        // them.
         if (!contained) ::prctl(PR_SET_CHILD_SUBREAPER, 1);
-        // Dies with the host (this thread lives as long as the service); the host may already be gone.
+        // agents.policy.run_as: after the cgroup (root's to write), before PR_SET_PDEATHSIG (which
+        // a change of credentials clears).
+        if (account.uid != 0) {
+          if (!become_agent_account(account)) fail(6);
+          ::umask(
+              022);  // the host's own 077 (runtime.cpp) is for the data dir, not the agent's files
+        }
+        // Dies with the host (this thread lives as long as the service); the host may already be
+        // gone.
         if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != host_pid) ::_exit(127);
       }
       if (::dup2(stdin_fd, 0) < 0 || ::dup2(out[1], 1) < 0 || ::dup2(err[1], 2) < 0) fail(1);
@@ -475,7 +518,7 @@ uint64_t LocalProcessService::spawn(const SpawnSpec& spec, std::shared_ptr<Proce
         if (::setrlimit(resource, &limit) != 0) fail(3);
       }
       if (landlock_fd >= 0 && !enforce_in_child(landlock_fd)) fail(5);
-      struct sigaction dfl{};
+      struct sigaction dfl {};
       dfl.sa_handler = SIG_DFL;
       for (int sig = 1; sig < NSIG; ++sig) {
         if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &dfl, nullptr);
@@ -534,9 +577,9 @@ uint64_t LocalProcessService::spawn(const SpawnSpec& spec, std::shared_ptr<Proce
     close_fd(out[0]);
     close_fd(err[0]);
     remove_private_tmp(private_tmp);
-    static const char* const kStages[] = {"setsid",    "redirect", "chdir",
-                                          "setrlimit", "exec",     "landlock"};
-    const char* stage = failure.stage >= 0 && failure.stage <= 5 ? kStages[failure.stage] : "start";
+    static const char* const kStages[] = {"setsid", "redirect", "chdir", "setrlimit",
+                                          "exec",   "landlock", "run_as"};
+    const char* stage = failure.stage >= 0 && failure.stage <= 6 ? kStages[failure.stage] : "start";
     throw SpawnError("cannot start '" + spec.argv[0] + "' (" + program + "): " + stage + ": " +
                      errno_text(failure.error));
   }
@@ -748,7 +791,8 @@ void LocalProcessService::track(Child& child, const std::vector<ProcEntry>& proc
   }
   for (const auto& [pid, start_time] : child.members) {
     auto entry = by_pid.find(pid);
-    if (entry == by_pid.end() || entry->second->state == 'Z' || child.escapees.contains(pid)) continue;
+    if (entry == by_pid.end() || entry->second->state == 'Z' || child.escapees.contains(pid))
+      continue;
     if (entry->second->pgid == child.info.pgid || entry->second->sid == child.info.pid) continue;
     ProcessInfo info{escapee_id(child.info.id, pid), child.info.task, pid, entry->second->pgid,
                      start_time};
@@ -759,8 +803,8 @@ void LocalProcessService::track(Child& child, const std::vector<ProcEntry>& proc
 
 bool LocalProcessService::group_gone(const Child& child, const std::vector<ProcEntry>& procs) {
   // Members of the session (or of the cgroup, or of the tracked tree) reparented to us (the
-  // subreaper) are reaped here; the group is gone once no member is left in any state we could still
-  // wait for.
+  // subreaper) are reaped here; the group is gone once no member is left in any state we could
+  // still wait for.
   const pid_t self = ::getpid();
   const pid_t sid = child.info.pid;
   bool gone = true;
@@ -874,7 +918,8 @@ void LocalProcessService::io_loop() {
         timeout_ms = static_cast<int>(std::max<int64_t>(0, wait.count()));
       }
     }
-    const int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), timeout_ms);
+    const int n =
+        ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), timeout_ms);
     for (int i = 0; i < n; ++i) {
       const uint64_t value = events[i].data.u64;
       if (value == kWakeTag) {

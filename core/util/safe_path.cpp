@@ -1,5 +1,6 @@
 #include "core/util/safe_path.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -173,6 +174,64 @@ std::optional<std::string> read_file_below(const std::string& root, const std::s
   }
   text.resize(got);
   return text;
+}
+
+namespace {
+
+constexpr int kMaxHandOverDepth = 256;
+
+// An entry that cannot be re-owned (it vanished, a read-only mount) stays as it is: the agent
+// cannot write it, which is its own error to report, never the host's.
+void skip_failure(int /*result*/) {}
+
+// Re-owns the entries of the open directory `dir` (on device `device`), then descends.
+void hand_over_entries(int dir, dev_t device, uid_t uid, gid_t gid, int depth) {
+  if (depth >= kMaxHandOverDepth) return;
+  const int listing = ::dup(dir);
+  if (listing < 0) return;
+  DIR* entries = ::fdopendir(listing);
+  if (entries == nullptr) {
+    ::close(listing);
+    return;
+  }
+  while (const dirent* entry = ::readdir(entries)) {
+    const std::string name = entry->d_name;
+    if (name == "." || name == "..") continue;
+    struct stat st {};
+    if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_dev != device)
+      continue;
+    if (S_ISDIR(st.st_mode)) {
+      Fd sub(::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (sub.get() < 0) continue;  // replaced by a link meanwhile: not followed
+      if (::fstat(sub.get(), &st) != 0 || st.st_dev != device) continue;
+      if (st.st_uid != uid || st.st_gid != gid) skip_failure(::fchown(sub.get(), uid, gid));
+      hand_over_entries(sub.get(), device, uid, gid, depth + 1);
+    } else if (S_ISREG(st.st_mode)) {
+      // Through a descriptor, so what is re-owned is the file that was checked.
+      Fd file(
+          ::openat(dir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+      if (file.get() < 0 || ::fstat(file.get(), &st) != 0) continue;
+      if (st.st_uid == uid && st.st_gid == gid) continue;
+      if (st.st_nlink > 1) continue;
+      skip_failure(::fchown(file.get(), uid, gid));
+    } else if (st.st_uid != uid || st.st_gid != gid) {
+      // Symlinks, FIFOs, sockets: the entry itself.
+      skip_failure(::fchownat(dir, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW));
+    }
+  }
+  ::closedir(entries);
+}
+
+}  // namespace
+
+void hand_over_tree(const std::string& root, uid_t uid, gid_t gid) {
+  Fd dir = open_root(root);
+  struct stat st {};
+  if (::fstat(dir.get(), &st) != 0 || ::fchown(dir.get(), uid, gid) != 0) {
+    throw std::runtime_error("cannot give " + root + " to uid " + std::to_string(uid) + ": " +
+                             std::strerror(errno));
+  }
+  hand_over_entries(dir.get(), st.st_dev, uid, gid, 0);
 }
 
 }  // namespace coda::util

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -34,5 +36,12 @@ bool create_file_below(const std::string& root, const std::string& relative,
 // would block the host) or has other hard links (it may be a foreign file linked in).
 std::optional<std::string> read_file_below(const std::string& root, const std::string& relative,
                                            std::size_t max_bytes);
+
+// Gives `root` and everything below it to uid:gid (agents.policy.run_as: the tree an agent may
+// write is its user's). Never follows a symlink (links themselves are re-owned, their targets
+// never), stays on root's file system, leaves alone a file with other hard links (it may be a
+// foreign file linked in), and goes at most 256 directories deep (what lies deeper the agent made,
+// so it owns). Throws std::runtime_error when `root` cannot be opened or re-owned.
+void hand_over_tree(const std::string& root, uid_t uid, gid_t gid);
 
 }  // namespace coda::util

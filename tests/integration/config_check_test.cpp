@@ -1,6 +1,7 @@
 // `coda config check` through the real binary: the shipped files pass, broken ones are reported
 // with file:line:column and the key path, and the exit code says which happened.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <string>
@@ -59,6 +60,33 @@ TEST(ConfigCheck, SeveralUsersWithoutAgentIsolationAreRefused) {
   EXPECT_EQ(result.output, "");
 }
 
+// agents.policy.run_as: an unknown user, root, or a host that is not root to switch users are
+// refused at the key's place; a real user is named in the summary.
+TEST(ConfigCheck, RunAsIsCheckedAgainstTheUsersOfThisMachine) {
+  TempDir dir;
+  auto check = [&](const std::string& user) {
+    return run_coda({"config", "check",
+                     dir.write("run-as.yaml", "agents:\n  policy:\n    run_as: " + user + "\n")});
+  };
+  const std::string place = dir.path() + "/run-as.yaml:3:5: agents.policy.run_as: ";
+  if (::geteuid() != 0) {
+    const RunResult result = check("nobody");
+    EXPECT_EQ(result.exit_code, 2) << result.output;
+    EXPECT_NE(result.error.find(place + "the host runs as uid"), std::string::npos) << result.error;
+    return;
+  }
+  RunResult result = check("no-such-user-7f3e");
+  EXPECT_EQ(result.exit_code, 2) << result.output;
+  EXPECT_NE(result.error.find(place + "no user 'no-such-user-7f3e'"), std::string::npos)
+      << result.error;
+  result = check("root");
+  EXPECT_EQ(result.exit_code, 2) << result.output;
+  EXPECT_NE(result.error.find(place + "'root' is root"), std::string::npos) << result.error;
+  result = check("nobody");
+  EXPECT_EQ(result.exit_code, 0) << result.error;
+  EXPECT_NE(result.output.find("agents run as nobody (uid "), std::string::npos) << result.output;
+}
+
 TEST(ConfigCheck, MisspelledKeyIsReportedWithLocationAndKeyPath) {
   TempDir dir;
   const std::string path = dir.write("coda.yaml",
@@ -69,8 +97,9 @@ TEST(ConfigCheck, MisspelledKeyIsReportedWithLocationAndKeyPath) {
   const RunResult result = run_coda({"config", "check", path});
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_EQ(result.output, "");
-  EXPECT_EQ(result.error, path + ":4:3: tasks.max_concurent: unknown key 'max_concurent' (did you "
-                                 "mean 'max_concurrent'?)\n");
+  EXPECT_EQ(result.error, path +
+                              ":4:3: tasks.max_concurent: unknown key 'max_concurent' (did you "
+                              "mean 'max_concurrent'?)\n");
 }
 
 TEST(ConfigCheck, EveryErrorIsPrintedOnItsOwnLine) {
@@ -86,11 +115,14 @@ TEST(ConfigCheck, EveryErrorIsPrintedOnItsOwnLine) {
   const RunResult result = run_coda({"config", "check", path});
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_EQ(result.error,
-            path + ":3:14: server.limits.threads: expected an integer from 1 to 1024, got 'many'\n" +
-                path + ":5:9: auth.mode: expected one of none, bearer, databricks-apps, oauth, got "
-                       "'bearr' (did you mean 'bearer'?)\n" +
-                path + ":7:26: agents.policy.yolo_allowed: expected true or false, got "
-                       "'sometimes'\n");
+            path +
+                ":3:14: server.limits.threads: expected an integer from 1 to 1024, got 'many'\n" +
+                path +
+                ":5:9: auth.mode: expected one of none, bearer, databricks-apps, oauth, got "
+                "'bearr' (did you mean 'bearer'?)\n" +
+                path +
+                ":7:26: agents.policy.yolo_allowed: expected true or false, got "
+                "'sometimes'\n");
 }
 
 TEST(ConfigCheck, InterpolationUsesTheEnvironment) {
@@ -98,8 +130,9 @@ TEST(ConfigCheck, InterpolationUsesTheEnvironment) {
   const std::string path = dir.write("coda.yaml", "server:\n  listen: 127.0.0.1:${TEST_PORT}\n");
   const RunResult unset = run_coda({"config", "check", path});
   EXPECT_EQ(unset.exit_code, 2);
-  EXPECT_EQ(unset.error, path + ":2:11: server.listen: environment variable 'TEST_PORT' is not "
-                                "set (set it, or write ${TEST_PORT:-default})\n");
+  EXPECT_EQ(unset.error, path +
+                             ":2:11: server.listen: environment variable 'TEST_PORT' is not "
+                             "set (set it, or write ${TEST_PORT:-default})\n");
 
   const RunResult set = run_coda({"config", "check", path}, {{"TEST_PORT", "8123"}});
   EXPECT_EQ(set.exit_code, 0) << set.error;
@@ -134,8 +167,7 @@ TEST(ConfigCheck, WithoutAFileChecksWhatServeWouldUse) {
   if (!std::filesystem::exists("/etc/coda/coda.yaml")) {
     const RunResult built_in = run_coda({"config", "check"}, {{"CODA_CONFIG", ""}});
     EXPECT_EQ(built_in.exit_code, 0) << built_in.error;
-    EXPECT_EQ(built_in.output.rfind("<built-in>: ok (agent isolation: ", 0), 0u)
-        << built_in.output;
+    EXPECT_EQ(built_in.output.rfind("<built-in>: ok (agent isolation: ", 0), 0u) << built_in.output;
   }
 }
 

@@ -1,18 +1,23 @@
 // The attack suite: an agent tries to read the host and another task. Mallory's agent (fake:script)
-// reads coda's /proc/<pid>/environ, mem, maps and fd, the store (tasks.db), the config file the host
-// read, every file under the data dir (another running task's workspace holds a secret), every
-// process's environ and cmdline in /proc (the other agent's included), and its own environment. None
-// of the secrets may show up in its output: the secret in coda's environment, the client secret
-// Databricks puts there, Bob's workspace file, Bob's prompt, the store's bytes, the config's marker.
-//   Sandboxed (agents.policy.sandbox.enabled): bubblewrap's pid namespace hides every other process,
-//   the data dir is an empty tmpfs but for the agent's own workspace, the config file is /dev/null,
-//   the host is not dumpable (and bwrap drops capabilities, so root inside cannot override that).
-//   Landlocked (agents.policy.landlock, the mechanism where user namespaces are missing): the data
-//   dir but for the agent's own workspace and the config file are closed; the host's /proc files
-//   are closed by PR_SET_DUMPABLE when agents are not root (as root, only the sandbox closes them).
-//   Neither (landlock: off, allow_unisolated), as an unprivileged user: the host is not dumpable, so its /proc files stay closed
-//   (the store and other workspaces are then readable: that is what the sandbox is for).
+// reads coda's /proc/<pid>/environ, mem, maps and fd, the store (tasks.db), the config file the
+// host read, every file under the data dir (another running task's workspace holds a secret), every
+// process's environ and cmdline in /proc (the other agent's included), and its own environment.
+// None of the secrets may show up in its output: the secret in coda's environment, the client
+// secret Databricks puts there, Bob's workspace file, Bob's prompt, the store's bytes, the config's
+// marker.
+//   Sandboxed (agents.policy.sandbox.enabled): bubblewrap's pid namespace hides every other
+//   process, the data dir is an empty tmpfs but for the agent's own workspace, the config file is
+//   /dev/null, the host is not dumpable (and bwrap drops capabilities, so root inside cannot
+//   override that). Landlocked (agents.policy.landlock, the mechanism where user namespaces are
+//   missing): the data dir but for the agent's own workspace and the config file are closed; the
+//   host's /proc files are closed by PR_SET_DUMPABLE when agents are not root (as root, only the
+//   sandbox closes them). Landlocked and run as another user (agents.policy.run_as: nobody) on a
+//   root host: the host's /proc files are closed again, because the agent is no longer root.
+//   Neither (landlock: off, allow_unisolated), as an unprivileged user: the host is not dumpable,
+//   so its /proc files stay closed (the store and other workspaces are then readable: that is what
+//   the sandbox is for).
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -21,8 +26,8 @@
 
 #include "core/auth/secrets.hpp"
 #include "core/process/landlock.hpp"
-#include "tests/support/unavailable.hpp"
 #include "tests/security/security_support.hpp"
+#include "tests/support/unavailable.hpp"
 
 namespace coda::test::security {
 namespace {
@@ -55,7 +60,8 @@ echo ATTACK-DONE
 )";
 
 std::string replace_all(std::string text, const std::string& from, const std::string& to) {
-  for (auto pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos + to.size())) {
+  for (auto pos = text.find(from); pos != std::string::npos;
+       pos = text.find(from, pos + to.size())) {
     text.replace(pos, from.size(), to);
   }
   return text;
@@ -63,10 +69,10 @@ std::string replace_all(std::string text, const std::string& from, const std::st
 
 class Confinement : public ::testing::Test {
  protected:
-  // Bob's agent holds its secret, then Mallory's agent attacks; returns what Mallory's agent printed.
-  // The config, the attack script and the data dir live under /var/tmp, as they would under /etc
-  // and /var/lib: outside the private /tmp a sandbox gives every agent anyway.
-  enum class Isolation { kSandbox, kLandlock, kNone };
+  // Bob's agent holds its secret, then Mallory's agent attacks; returns what Mallory's agent
+  // printed. The config, the attack script and the data dir live under /var/tmp, as they would
+  // under /etc and /var/lib: outside the private /tmp a sandbox gives every agent anyway.
+  enum class Isolation { kSandbox, kLandlock, kLandlockRunAs, kNone };
 
   std::string attack(Isolation isolation) {
     std::string auth = "  mode: bearer\n  tokens:\n";
@@ -77,14 +83,19 @@ class Confinement : public ::testing::Test {
     std::string config = with_fake_script(host_config(auth), script);
     const char* policy = isolation == Isolation::kSandbox    ? "    sandbox: {enabled: true}\n"
                          : isolation == Isolation::kLandlock ? "    landlock: on\n"
-                                                             : "    landlock: off\n"
-                                                               "    allow_unisolated: true\n";
+                         : isolation == Isolation::kLandlockRunAs
+                             ? "    landlock: on\n    run_as: nobody\n"
+                             : "    landlock: off\n"
+                               "    allow_unisolated: true\n";
+    // An agent user must be able to pass to its workspace and read its script, as it would pass
+    // /var/lib to /var/lib/coda; the config file below stays closed (Landlock: a hidden file).
+    if (isolation == Isolation::kLandlockRunAs) ::chmod(dir_.path().c_str(), 0755);
     config.replace(config.find("  policy:\n"), 10, std::string("  policy:\n") + policy);
     config += "# " + std::string(kConfigMarker) + "\n";
     const std::string config_file = dir_.write("etc/coda.yaml", config);
     const std::string data_dir = dir_.path() + "/data";
-    auto options = server_options("", {{"CODA_TEST_SECRET", kEnvSecret},
-                                       {"DATABRICKS_CLIENT_SECRET", kClientSecret}});
+    auto options = server_options(
+        "", {{"CODA_TEST_SECRET", kEnvSecret}, {"DATABRICKS_CLIENT_SECRET", kClientSecret}});
     options.args.insert(options.args.end(), {"--config", config_file});
     options.data_dir = data_dir;
     dir_.write("attack.sh", "exit 0\n");  // replaced once the host's pid is known
@@ -107,30 +118,32 @@ class Confinement : public ::testing::Test {
     }
     EXPECT_TRUE(bob_secret_written()) << server_->output();
 
-    auto mallory = call_tool(*server_, "coda_run", R"({"prompt":"fake:script:2"})",
-                             bearer(kMalloryToken));
+    auto mallory =
+        call_tool(*server_, "coda_run", R"({"prompt":"fake:script:2"})", bearer(kMalloryToken));
     EXPECT_FALSE(mallory.is_error) << mallory.text;
     if (mallory.is_error) return "";
-    return finished_output(server_->mcp_url(),
-                           mallory.structured->getValue<std::string>("task_id"),
+    return finished_output(server_->mcp_url(), mallory.structured->getValue<std::string>("task_id"),
                            bearer(kMalloryToken));
   }
 
   bool bob_secret_written() const {
     return std::system(("grep -rqs " + std::string(kWorkspaceSecret) + " " + server_->data_dir() +
-                        " --include=secret.txt").c_str()) == 0;
+                        " --include=secret.txt")
+                           .c_str()) == 0;
   }
 
   // `host_proc`: the host's environment (its /proc files) must stay closed; `files`: the store, the
   // config, other workspaces and Bob's prompt must too.
   static void expect_no_secret(const std::string& output, bool host_proc, bool files) {
     ASSERT_NE(output.find("ATTACK-DONE"), std::string::npos) << "the attack did not run:\n"
-                                                              << output;
+                                                             << output;
     std::vector<const char*> secrets;
     if (host_proc) secrets.insert(secrets.end(), {kEnvSecret, kClientSecret});
-    // Bob's prompt is in his task dir (prompt.txt) and in the store; never in any process's cmdline.
-    if (files) secrets.insert(secrets.end(), {kWorkspaceSecret, kPromptSecret, kConfigMarker,
-                                              "SQLite format 3"});
+    // Bob's prompt is in his task dir (prompt.txt) and in the store; never in any process's
+    // cmdline.
+    if (files)
+      secrets.insert(secrets.end(),
+                     {kWorkspaceSecret, kPromptSecret, kConfigMarker, "SQLite format 3"});
     for (const char* secret : secrets) {
       EXPECT_EQ(output.find(secret), std::string::npos) << "leaked " << secret << ":\n" << output;
     }
@@ -150,6 +163,18 @@ TEST_F(Confinement, ALandlockedAgentReadsNoStoreConfigOrOtherWorkspace) {
   // (CAP_SYS_PTRACE), and Landlock does not stop that read: a root host needs the sandbox for it.
   // security_unprivileged_user runs this as a normal user, where the host's /proc stays closed too.
   expect_no_secret(attack(Isolation::kLandlock), ::geteuid() != 0, true);
+}
+
+TEST_F(Confinement, ARootHostsAgentsRunAsAnotherUserReadNothingOfTheHostOrOfAnotherTask) {
+  if (::geteuid() != 0) {
+    // agents.policy.run_as needs a root host (an unprivileged one refuses it: it_config_check);
+    // the root run of this binary tries it.
+    SUCCEED() << "not root: run_as is tried by the root run of this binary";
+    return;
+  }
+  if (process::landlock_abi() <= 0) CODA_MECHANISM_UNAVAILABLE("this kernel has no Landlock");
+  // The host's /proc files are closed because the agent is not root; the rest by Landlock.
+  expect_no_secret(attack(Isolation::kLandlockRunAs), true, true);
 }
 
 TEST_F(Confinement, WithoutTheSandboxTheHostsProcFilesStayClosedToAnUnprivilegedAgent) {

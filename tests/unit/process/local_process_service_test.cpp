@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -8,6 +9,7 @@
 #include <fstream>
 #include <thread>
 
+#include "core/process/agent_account.hpp"
 #include "core/process/landlock.hpp"
 #include "core/process/proc_table.hpp"
 #include "core/process/process_service.hpp"
@@ -75,8 +77,8 @@ class ProcessServiceTest : public ::testing::Test {
 
 TEST_F(ProcessServiceTest, RunsWithoutAShellAndSeparatesStreams) {
   // The argument reaches the program verbatim: no shell expands the `$HOME` or the `;`.
-  auto events = run(spec({"sh", "-c", "printf '%s' \"$1\"; echo err >&2; exit 3", "sh",
-                          "$HOME; rm -rf /"}));
+  auto events =
+      run(spec({"sh", "-c", "printf '%s' \"$1\"; echo err >&2; exit 3", "sh", "$HOME; rm -rf /"}));
   EXPECT_EQ(events->out(), "$HOME; rm -rf /");
   EXPECT_EQ(events->err(), "err\n");
   EXPECT_EQ(events->exit_code(), 3);
@@ -215,8 +217,8 @@ TEST_F(ProcessServiceTest, GrandchildHoldingThePipesIsEndedWhenTheLeaderExits) {
 
 TEST_F(ProcessServiceTest, DetachedGrandchildIsEndedAfterTheLeaderExits) {
   auto events = std::make_shared<RecordingEvents>();
-  const auto id = service_->spawn(
-      spec({"sh", "-c", "sleep 30 >/dev/null 2>&1 </dev/null & echo $!"}), events);
+  const auto id =
+      service_->spawn(spec({"sh", "-c", "sleep 30 >/dev/null 2>&1 </dev/null & echo $!"}), events);
   ASSERT_TRUE(events->wait_exit());
   const pid_t grandchild = std::stoi(events->out());
   EXPECT_TRUE(observer_.wait_exited(id));
@@ -251,7 +253,8 @@ TEST_F(ProcessServiceTest, ResourceLimitsApplyInTheChild) {
   make_service(policy);
   const auto limits = run(spec({"cat", "/proc/self/limits"}))->out();
   EXPECT_NE(limits.find("Max file size             1048576              1048576"),
-            std::string::npos) << limits;
+            std::string::npos)
+      << limits;
   EXPECT_NE(limits.find("Max open files            64                   64"), std::string::npos)
       << limits;
   EXPECT_NE(limits.find("Max cpu time              100                  100"), std::string::npos)
@@ -299,9 +302,11 @@ TEST_F(ProcessServiceTest, SandboxHidesTheDataDirAndKeepsTheRestReadOnly) {
   policy.sandbox.enabled = true;
   make_service(policy, data);
   auto s = spec({"sh", "-c",
-                 "cat " + secret + " 2>/dev/null || echo hidden; cat seen.txt; echo; "
-                 "echo ok > written.txt && echo wrote; "
-                 "(echo x > /usr/coda-sandbox-probe) 2>/dev/null && rm /usr/coda-sandbox-probe || echo read-only"});
+                 "cat " + secret +
+                     " 2>/dev/null || echo hidden; cat seen.txt; echo; "
+                     "echo ok > written.txt && echo wrote; "
+                     "(echo x > /usr/coda-sandbox-probe) 2>/dev/null && rm /usr/coda-sandbox-probe "
+                     "|| echo read-only"});
   s.cwd = workspace;
   auto events = run(s);
   if (events->err().find("bwrap:") != std::string::npos) {
@@ -326,15 +331,15 @@ TEST_F(ProcessServiceTest, LandlockClosesTheDataDirAndHiddenFilesAndGivesAPrivat
   policy.landlock_enforced = true;
   policy.sandbox.hidden = {config};
   make_service(policy, data);
-  auto s = spec({"sh", "-c",
-                 "for f in " + store + " " + other + " " + config +
-                     "; do cat $f 2>/dev/null || echo closed; done; cat seen.txt; echo; cat " +
-                     outside + "; echo; echo ok > written.txt && echo wrote; "
-                     "echo t > \"$TMPDIR/t\" && echo tmp-ok; echo \"$TMPDIR\" > tmpdir.txt"});
+  auto s =
+      spec({"sh", "-c",
+            "for f in " + store + " " + other + " " + config +
+                "; do cat $f 2>/dev/null || echo closed; done; cat seen.txt; echo; cat " + outside +
+                "; echo; echo ok > written.txt && echo wrote; "
+                "echo t > \"$TMPDIR/t\" && echo tmp-ok; echo \"$TMPDIR\" > tmpdir.txt"});
   s.cwd = workspace;
   auto events = run(s);
-  EXPECT_EQ(events->out(),
-            "closed\nclosed\nclosed\nworkspace file\noutside file\nwrote\ntmp-ok\n")
+  EXPECT_EQ(events->out(), "closed\nclosed\nclosed\nworkspace file\noutside file\nwrote\ntmp-ok\n")
       << events->err();
   EXPECT_EQ(coda::test::read_file(workspace + "/written.txt"), "ok\n");
   std::string tmpdir = coda::test::read_file(workspace + "/tmpdir.txt");
@@ -346,6 +351,57 @@ TEST_F(ProcessServiceTest, LandlockClosesTheDataDirAndHiddenFilesAndGivesAPrivat
     std::this_thread::sleep_for(20ms);
   }
   EXPECT_FALSE(std::filesystem::exists(tmpdir)) << tmpdir;
+}
+
+// agents.policy.run_as on a root host: the child is that user, with its HOME; the roots it may
+// write become its own, without following a symlink or re-owning a hard-linked foreign file.
+TEST_F(ProcessServiceTest, RunAsStartsTheAgentAsThatUserAndHandsItsWorkspaceOver) {
+  if (::geteuid() != 0) CODA_MECHANISM_UNAVAILABLE("agents.policy.run_as needs root");
+  ::chmod(dir_.path().c_str(), 0711);  // passable to the agent user, as a data dir is
+  const std::string workspace = dir_.path() + "/ws";
+  const auto host_file = dir_.write("host-only.txt", "the host's");
+  ::chmod(host_file.c_str(), 0600);
+  dir_.write("ws/.coda/tasks/t1/prompt.txt", "the prompt");
+  std::filesystem::create_symlink(host_file, workspace + "/planted-link");
+  std::filesystem::create_hard_link(host_file, workspace + "/planted-hard-link");
+  auto policy = test_policy();
+  policy.account = lookup_agent_account("nobody");
+  make_service(policy, dir_.path());
+  auto s = spec({"sh", "-c",
+                 "id -u; echo \"$HOME\"; cat .coda/tasks/t1/prompt.txt; echo; "
+                 "echo ok > .coda/tasks/t1/result.json && echo wrote; "
+                 "cat planted-link 2>/dev/null || echo closed"});
+  s.cwd = workspace;
+  auto events = run(s);
+  EXPECT_EQ(events->out(), std::to_string(policy.account.uid) + "\n" + policy.account.home +
+                               "\nthe prompt\nwrote\nclosed\n")
+      << events->err();
+  struct stat st {};
+  ASSERT_EQ(::stat(host_file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0u) << "a planted symlink's or hard link's target was re-owned";
+  ASSERT_EQ(::lstat((workspace + "/.coda/tasks/t1/result.json").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, policy.account.uid);
+}
+
+TEST(AgentAccount, RootAndUnknownUsersAreRefusedWithTheReason) {
+  for (const char* user : {"root", "0"}) {
+    try {
+      lookup_agent_account(user);
+      ADD_FAILURE() << user << " was accepted";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("is root"), std::string::npos) << e.what();
+    }
+  }
+  try {
+    lookup_agent_account("no-such-user-7f3e");
+    ADD_FAILURE() << "an unknown user was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("no user 'no-such-user-7f3e'"), std::string::npos)
+        << e.what();
+  }
+  const auto nobody = lookup_agent_account("nobody");
+  EXPECT_NE(nobody.uid, 0u);
+  EXPECT_EQ(lookup_agent_account(std::to_string(nobody.uid)).name, nobody.name);
 }
 
 TEST(ProcTable, StartTimeGuardsAgainstPidReuse) {
