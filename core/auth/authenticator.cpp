@@ -39,30 +39,37 @@ std::string lower(std::string s) {
 }
 
 // The policy every mode shares, around the mode's own authenticator: the health endpoints are
-// public, configured admins get the admin flag, and each identity (or, for refused requests, each
-// remote address) is rate limited. Thread-safe: the inner authenticator and the limiter are.
+// public, configured admins get the admin flag, and each identity (and, for refused requests, each
+// remote address, in a limiter of its own) is rate limited. Thread-safe: the inner authenticator
+// and the limiter are.
 class PolicyAuthenticator final : public Authenticator {
  public:
   PolicyAuthenticator(std::unique_ptr<Authenticator> inner, const config::AuthConfig& auth)
-      : inner_(std::move(inner)), limiter_(auth.rate_per_s, auth.burst) {
+      : inner_(std::move(inner)),
+        limiter_(auth.rate_per_s, auth.burst),
+        refused_(auth.refused_rate_per_s, auth.refused_burst) {
     for (const auto& admin : auth.admins) admins_.insert(lower(admin));
   }
 
   AuthResult authenticate(const RequestView& request) override {
     AuthResult result = identify(request);
-    // Refused requests count against the caller's IP address, not ip:port: the listener closes the
-    // connection after a refusal, so a port-keyed bucket would be new for every guess.
+    // Refused requests count against the caller's IP address, not ip:port (the listener closes the
+    // connection after a refusal, so a port-keyed bucket would be new for every guess), in a
+    // limiter of their own that is on by default: guessing a credential stays slow whatever
+    // rate_per_s is.
+    RateLimiter& limiter = result.ok() ? limiter_ : refused_;
     std::string key = result.ok() ? "id:" + result.identity->subject
                                   : "addr:" + client_address_key(request.remote_addr);
-    if (int retry_after = limiter_.try_acquire(key); retry_after > 0) {
-      AuthResult limited = AuthResult::deny(429, "Too many requests: retry after " +
-                                                     std::to_string(retry_after) + " s.");
+    if (int retry_after = limiter.try_acquire(key); retry_after > 0) {
+      AuthResult limited = AuthResult::deny(
+          429, "Too many requests: retry after " + std::to_string(retry_after) + " s.");
       limited.headers.emplace_back("Retry-After", std::to_string(retry_after));
       return limited;
     }
     if (result.ok()) {
       Identity& id = *result.identity;
-      if (admins_.count(lower(id.subject)) || (!id.email.empty() && admins_.count(lower(id.email)))) {
+      if (admins_.count(lower(id.subject)) ||
+          (!id.email.empty() && admins_.count(lower(id.email)))) {
         id.admin = true;
       }
     }
@@ -83,8 +90,8 @@ class PolicyAuthenticator final : public Authenticator {
   // them: a mode never picks one of two identities.
   AuthResult identify(const RequestView& request) {
     if (auto repeated = repeated_identity_header(request)) {
-      return AuthResult::deny(400, "The " + *repeated +
-                                       " header is sent more than once: send it exactly once.");
+      return AuthResult::deny(
+          400, "The " + *repeated + " header is sent more than once: send it exactly once.");
     }
     try {
       return inner_->authenticate(request);
@@ -97,7 +104,8 @@ class PolicyAuthenticator final : public Authenticator {
 
   std::unique_ptr<Authenticator> inner_;
   std::set<std::string> admins_;  // lower-cased subjects and emails
-  RateLimiter limiter_;
+  RateLimiter limiter_;           // accepted requests, per identity (auth.rate_per_s)
+  RateLimiter refused_;           // refused requests, per client address (auth.refused_rate_per_s)
 };
 
 }  // namespace
@@ -114,9 +122,9 @@ std::unique_ptr<Authenticator> Authenticator::create(const config::AuthConfig& a
   } else if (auth.mode == "oauth") {
     inner = make_oauth_authenticator(auth, server);
   } else {
-    throw config::ConfigError(auth.where, "auth.mode",
-                              "unknown mode '" + auth.mode +
-                                  "': expected none, bearer, databricks-apps or oauth");
+    throw config::ConfigError(
+        auth.where, "auth.mode",
+        "unknown mode '" + auth.mode + "': expected none, bearer, databricks-apps or oauth");
   }
   return std::make_unique<PolicyAuthenticator>(std::move(inner), auth);
 }

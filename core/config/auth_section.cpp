@@ -1,10 +1,10 @@
 // The `auth:` section: how requests are authenticated and who is an admin. The values are checked
-// here so that `coda config check` reports them with their location; core/auth checks what needs the
-// environment or the file system (token variables and files, the JWKS) when the host starts.
-#include <sstream>
-
+// here so that `coda config check` reports them with their location; core/auth checks what needs
+// the environment or the file system (token variables and files, the JWKS) when the host starts.
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
+
+#include <sstream>
 
 #include "core/config/sections.hpp"
 
@@ -12,8 +12,7 @@ namespace coda::config {
 namespace {
 
 bool is_sha256_hex(const std::string& text) {
-  return text.size() == 64 &&
-         text.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
+  return text.size() == 64 && text.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
 }
 
 BearerToken parse_token(Reader token) {
@@ -32,8 +31,9 @@ BearerToken parse_token(Reader token) {
                         std::to_string(sources) + ")");
   }
   if (!out.sha256.empty() && !is_sha256_hex(out.sha256)) {
-    token.error("sha256", "expected 64 hex digits (the SHA-256 of the token, e.g. from "
-                          "`printf %s TOKEN | sha256sum`)");
+    token.error("sha256",
+                "expected 64 hex digits (the SHA-256 of the token, e.g. from "
+                "`printf %s TOKEN | sha256sum`)");
   }
   if (out.subject.empty() && out.email.empty()) {
     token.error("", "a token needs a subject or an email (the identity it maps to)");
@@ -56,7 +56,8 @@ std::string parse_oauth(Reader oauth, bool required) {
     if (!value.empty()) json.set(std::string(key), value);
   };
   set_string("issuer", false);
-  if (required && !json.has("issuer")) oauth.error("issuer", "mode oauth needs the issuer (the iss claim)");
+  if (required && !json.has("issuer"))
+    oauth.error("issuer", "mode oauth needs the issuer (the iss claim)");
   if (oauth.has("audience")) {
     YAML::Node audience = oauth.value("audience");
     if (audience.IsSequence()) {
@@ -92,21 +93,26 @@ std::string parse_oauth(Reader oauth, bool required) {
 
 void parse_auth_section(Reader& section, AuthConfig& auth) {
   auth.where = section.location();
-  auth.mode =
-      section.get_choice("mode", auth.mode, {"none", "bearer", "databricks-apps", "oauth"});
+  auth.mode = section.get_choice("mode", auth.mode, {"none", "bearer", "databricks-apps", "oauth"});
   auth.admins = section.get_string_list("admins", auth.admins);
   for (Reader token : section.child_list("tokens")) auth.tokens.push_back(parse_token(token));
-  if (section.has("oauth")) auth.oauth_json = parse_oauth(section.child("oauth"), auth.mode == "oauth");
+  if (section.has("oauth"))
+    auth.oauth_json = parse_oauth(section.child("oauth"), auth.mode == "oauth");
   auth.require_access_token = section.get_bool("require_access_token", auth.require_access_token);
   if (auth.require_access_token && auth.mode != "databricks-apps") {
-    section.error("require_access_token", "only for mode databricks-apps (the Apps proxy's "
-                                          "X-Forwarded-Access-Token)");
+    section.error("require_access_token",
+                  "only for mode databricks-apps (the Apps proxy's "
+                  "X-Forwarded-Access-Token)");
   }
   auth.rate_per_s = section.get_double("rate_per_s", auth.rate_per_s, 0, 1e9);
   auth.burst = section.get<int>("burst", auth.burst, 1, 1000000);
+  auth.refused_rate_per_s =
+      section.get_double("refused_rate_per_s", auth.refused_rate_per_s, 0, 1e9);
+  auth.refused_burst = section.get<int>("refused_burst", auth.refused_burst, 1, 1000000);
   if (section.has("allowed_origins")) {
-    section.error("allowed_origins", "moved to server.allowed_origins (the listener's one "
-                                     "Host/Origin policy, for every route)");
+    section.error("allowed_origins",
+                  "moved to server.allowed_origins (the listener's one "
+                  "Host/Origin policy, for every route)");
   }
   if (auth.mode == "bearer" && auth.tokens.empty()) {
     section.error("mode", "mode bearer needs at least one entry in auth.tokens");

@@ -196,6 +196,9 @@ struct AuthConfig {
   bool require_access_token = false;
   double rate_per_s = 0;  // per identity; 0 = unlimited
   int burst = 20;
+  // Refused requests (no or a wrong credential) per client address: guessing stays slow by default.
+  double refused_rate_per_s = 1;  // 0 = unlimited
+  int refused_burst = 20;
   Location where;  // of the auth section, for errors
 };
 

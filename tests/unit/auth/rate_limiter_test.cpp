@@ -1,11 +1,13 @@
+#include "core/auth/rate_limiter.hpp"
+
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <thread>
 #include <vector>
 
-#include <gtest/gtest.h>
-
 #include "core/auth/authenticator.hpp"
-#include "core/auth/rate_limiter.hpp"
+#include "core/auth/secrets.hpp"
 #include "tests/unit/auth/test_requests.hpp"
 
 namespace coda::auth {
@@ -91,8 +93,8 @@ TEST(RateLimitedAuthenticator, RefusedCallersAreLimitedByAddressWhateverTheirPor
   auth.tokens.push_back(config::BearerToken{});
   auth.tokens.back().sha256 = std::string(64, 'a');
   auth.tokens.back().subject = "alice";
-  auth.rate_per_s = 0.5;
-  auth.burst = 3;
+  auth.refused_rate_per_s = 0.5;
+  auth.refused_burst = 3;
   auto a = Authenticator::create(auth, config::ServerConfig{});
   auto wrong_guess_from = [](const std::string& remote_addr) {
     auto request = request_with({{"authorization", "Bearer a-wrong-guess-of-a-token"}});
@@ -106,6 +108,29 @@ TEST(RateLimitedAuthenticator, RefusedCallersAreLimitedByAddressWhateverTheirPor
   EXPECT_EQ(a->authenticate(wrong_guess_from("10.0.0.7:40003")).status, 429);
   // Another address has its own bucket.
   EXPECT_EQ(a->authenticate(wrong_guess_from("10.0.0.8:40000")).status, 401);
+}
+
+// Accepted and refused requests have separate limits: with rate_per_s at 0 (unlimited, the default)
+// refused ones are still limited, and a limit on refused ones never slows a valid caller.
+TEST(RateLimitedAuthenticator, RefusedRequestsAreLimitedEvenWhenAcceptedOnesAreNot) {
+  config::AuthConfig auth;
+  auth.mode = "bearer";
+  auth.tokens.push_back(config::BearerToken{});
+  auth.tokens.back().sha256 = sha256_hex("the-right-token-0123456789");
+  auth.tokens.back().subject = "alice";
+  auth.refused_rate_per_s = 0.5;
+  auth.refused_burst = 2;
+  auto a = Authenticator::create(auth, config::ServerConfig{});
+  auto from = [](const std::string& token) {
+    auto request = request_with({{"authorization", "Bearer " + token}});
+    request.remote_addr = "10.0.0.9:50000";
+    return request;
+  };
+  EXPECT_EQ(a->authenticate(from("wrong-1")).status, 401);
+  EXPECT_EQ(a->authenticate(from("wrong-2")).status, 401);
+  EXPECT_EQ(a->authenticate(from("wrong-3")).status, 429);
+  for (int i = 0; i < 50; ++i)
+    EXPECT_TRUE(a->authenticate(from("the-right-token-0123456789")).ok());
 }
 
 TEST(ClientAddressKey, ThePortIsDroppedAndIPv6CountsByItsSlash64) {
