@@ -96,5 +96,52 @@ fi
   EXPECT_EQ(server.output().find(kSecret), std::string::npos) << server.output();
 }
 
+// Hermes one-shot mode reports its usage in <task dir>/hermes-usage.json, which the host reads
+// after the agent ends. The agent replaces that file with a link to a foreign JSON file: the host
+// must not read it (its token counts and session id would become the task's).
+TEST(WorkspaceSymlink, HostNeverReadsTheHermesUsageFileThroughALink) {
+  TempDir outside;
+  const std::string foreign = outside.write(
+      "usage.json", std::string(R"({"input_tokens": 777777, "session_id": ")") + kSecret + "\"}");
+  const std::string config = R"(plugins:
+  load: [transport-mcp-http, agent-hermes]
+transports:
+  mcp-http: {component: dev.coda.transport.mcp-http, path: /mcp}
+agents:
+  order: [hermes]
+  policy:
+    yolo_allowed: true
+    env: {FAKE_USAGE_LINK: )" +
+                             foreign + R"(}
+  backends:
+    hermes: {component: dev.coda.agent.hermes, mode: oneshot}
+auth:
+  mode: none
+)";
+  CodaServer server(server_options(config));
+  // One-shot Hermes runs only "yolo" tasks (it cannot ask for approvals).
+  auto run = call_tool(server, "coda_run", R"({"prompt":"plain task","permissions":"yolo"})", {});
+  ASSERT_FALSE(run.is_error) << run.text;
+  const auto task_id = run.structured->getValue<std::string>("task_id");
+  const std::string result = final_result(server, task_id);
+  ASSERT_NE(result.find("Hermes finished the task"), std::string::npos)
+      << "the agent did not run:\n"
+      << result;
+  EXPECT_EQ(result.find(kSecret), std::string::npos)
+      << "the host read a foreign file through the usage file's link:\n"
+      << result;
+  EXPECT_EQ(result.find("777777"), std::string::npos)
+      << "the host read a foreign file through the usage file's link:\n"
+      << result;
+  const std::string link = server.data_dir() + "/workspaces";
+  bool planted = false;
+  for (const auto& entry : fs::recursive_directory_iterator(link)) {
+    if (entry.path().filename() == "hermes-usage.json" && fs::is_symlink(entry.symlink_status())) {
+      planted = true;
+    }
+  }
+  EXPECT_TRUE(planted) << "the fake agent did not plant the link: the test proves nothing";
+}
+
 }  // namespace
 }  // namespace coda::test::security
