@@ -1,12 +1,11 @@
 #include "core/tasks/workspace.hpp"
 
+#include <Poco/Logger.h>
 #include <sys/stat.h>
 
 #include <filesystem>
 #include <stdexcept>
 #include <system_error>
-
-#include <Poco/Logger.h>
 
 #include "core/util/safe_path.hpp"
 
@@ -22,6 +21,12 @@ std::string prepare_task_dir(const std::string& workspace, const std::string& ta
   if (ec) {
     throw std::runtime_error("cannot create the workspace " + workspace + ": " + ec.message());
   }
+  // Where agents are not confined, one could swap another session's workspace for a link.
+  struct stat st {};
+  if (::lstat(workspace.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    throw std::runtime_error("refusing to use the workspace " + workspace +
+                             ": it is a symlink or not a directory");
+  }
   const std::string files = kTaskFilesDir;
   util::make_dirs_below(workspace, files + "/tasks/" + task_id);
   util::create_file_below(workspace, files + "/.gitignore", "*\n");
@@ -34,16 +39,17 @@ int remove_workspaces(const std::string& root, const std::vector<std::string>& w
   for (const auto& workspace : workspaces) {
     const fs::path path = fs::path(workspace).lexically_normal();
     if (path.parent_path() != base || path.filename().empty() || path.filename() == "..") {
-      Poco::Logger::get("coda.tasks").warning("retention: not removing " + workspace +
-                                              ": not a workspace under " + base.string());
+      Poco::Logger::get("coda.tasks")
+          .warning("retention: not removing " + workspace + ": not a workspace under " +
+                   base.string());
       continue;
     }
     std::error_code ec;
     // remove_all unlinks symlinks rather than following them.
     if (fs::remove_all(path, ec) > 0 && !ec) ++removed;
     if (ec) {
-      Poco::Logger::get("coda.tasks").warning("retention: cannot remove " + workspace + ": " +
-                                              ec.message());
+      Poco::Logger::get("coda.tasks")
+          .warning("retention: cannot remove " + workspace + ": " + ec.message());
     }
   }
   return removed;

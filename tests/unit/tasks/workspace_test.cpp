@@ -1,11 +1,12 @@
 // Workspace snapshots: what a task changed, computed from the file system.
+#include "core/tasks/workspace.hpp"
+
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
 #include <thread>
 
-#include <gtest/gtest.h>
-
-#include "core/tasks/workspace.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace coda::tasks {
@@ -39,12 +40,24 @@ TEST(Workspace, RemoveWorkspacesDeletesOnlyDirectChildrenOfTheRootAndNeverFollow
   fs::create_symlink(dir.path() + "/outside", dir.path() + "/workspaces/sess_a/link");
   dir.write("workspaces/sess_b/file.txt", "b");
   const std::string root = dir.path() + "/workspaces";
-  EXPECT_EQ(remove_workspaces(root, {root + "/sess_a", dir.path() + "/outside", root + "/../outside",
-                                     root, "/"}),
+  EXPECT_EQ(remove_workspaces(
+                root, {root + "/sess_a", dir.path() + "/outside", root + "/../outside", root, "/"}),
             1);
   EXPECT_FALSE(fs::exists(root + "/sess_a"));
   EXPECT_TRUE(fs::exists(root + "/sess_b/file.txt"));
   EXPECT_EQ(test::read_file(dir.path() + "/outside/precious.txt"), "keep me");
+}
+
+TEST(Workspace, AWorkspaceSwappedForALinkIsRefusedAndNothingIsWrittenThrough) {
+  test::TempDir dir, elsewhere;
+  std::filesystem::create_directory_symlink(elsewhere.path(), dir.path() + "/sess_1");
+  try {
+    prepare_task_dir(dir.path() + "/sess_1", "task_1");
+    ADD_FAILURE() << "a workspace that is a symlink was used";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("is a symlink"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(elsewhere.path()));
 }
 
 TEST(Workspace, SnapshotStopsAtTheFileLimit) {
