@@ -95,7 +95,11 @@ AgentIsolation decide_agent_isolation(const config::Config& config) {
   AgentIsolation isolation;
   isolation.policy = policy_with_hidden_files(config);
   const std::string account = choose_account(isolation.policy);
-  isolation.summary = choose(config, isolation.policy) + account;
+  auto& policy = isolation.policy;
+  policy.per_owner_home =
+      policy.home == "per_owner" || (policy.home == "auto" && config.auth.mode != "none");
+  isolation.summary = choose(config, policy) + account +
+                      (policy.per_owner_home ? "; one HOME per owner" : "; HOME shared");
   if (isolation.policy.landlock_enforced && ::geteuid() == 0 && isolation.policy.account.uid == 0) {
     isolation.warnings.push_back(
         "agents run as root under Landlock only: root passes the ptrace check on the host's "
@@ -113,14 +117,15 @@ void prepare_data_dir(const std::string& data_dir, const config::AgentPolicy& po
   ::umask(077);
   ::chmod(data_dir.c_str(), 0711);
   std::error_code error;
-  for (const char* passable : {"workspaces", "tmp"}) {
+  for (const char* passable : {"workspaces", "homes", "tmp"}) {
     std::filesystem::create_directory(std::filesystem::path(data_dir) / passable, error);
   }
   for (const auto& entry : std::filesystem::directory_iterator(data_dir, error)) {
     struct stat st {};
     if (::lstat(entry.path().c_str(), &st) != 0 || S_ISLNK(st.st_mode)) continue;
     const auto name = entry.path().filename();
-    const mode_t mode = name == "workspaces" || name == "tmp" ? 0711 : (st.st_mode & 07700);
+    const mode_t mode =
+        name == "workspaces" || name == "homes" || name == "tmp" ? 0711 : (st.st_mode & 07700);
     ::chmod(entry.path().c_str(), mode);
   }
 }

@@ -31,8 +31,8 @@ struct AgentIsolation {
 AgentIsolation decide_agent_isolation(const config::Config& config);
 
 // Sets the data dir's modes for `policy`: without agents.policy.run_as it is the host's alone
-// (0700). With it, the data dir, workspaces/ and tmp/ are 0711 — an agent reaches its own
-// workspace and TMPDIR by path but lists nothing — every other entry loses its group and other
+// (0700). With it, the data dir, workspaces/, homes/ and tmp/ are 0711 — an agent reaches its own
+// workspace, HOME and TMPDIR by path but lists nothing — every other entry loses its group and other
 // access, and the host's umask becomes 077 so what it creates later (the store) stays its own.
 void prepare_data_dir(const std::string& data_dir, const config::AgentPolicy& policy);
 

@@ -144,8 +144,10 @@ void Runtime::start(const std::function<void(const std::string& url)>& on_listen
     });
   }
   try {
-    tasks_ =
-        std::make_unique<tasks::TaskService>(config_.tasks, config_.agents, data_dir_, *processes_);
+    // The agents' policy as start-up decided it (isolation, per-owner homes), not only as read.
+    config::AgentsConfig agents = config_.agents;
+    agents.policy = agent_policy_;
+    tasks_ = std::make_unique<tasks::TaskService>(config_.tasks, agents, data_dir_, *processes_);
   } catch (const std::exception& e) {
     throw StartupError(kExitFailure, std::string("tasks: ") + e.what());
   }

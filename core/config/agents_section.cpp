@@ -42,6 +42,7 @@ void parse_policy(Reader section, AgentPolicy& out) {
   parse_sandbox(section.child("sandbox"), out.sandbox);
   out.landlock = section.get_choice("landlock", out.landlock, {"auto", "on", "off"});
   out.allow_unisolated = section.get_bool("allow_unisolated", out.allow_unisolated);
+  out.home = section.get_choice("home", out.home, {"auto", "shared", "per_owner"});
   out.run_as = section.get_string("run_as", out.run_as);
   out.run_as_where = section.location("run_as");
 }

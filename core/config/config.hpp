@@ -163,6 +163,11 @@ struct AgentPolicy {
   // Whether agents are put under Landlock: decided by the host at start-up from `landlock`,
   // auth.mode, the sandbox and the kernel; not from YAML.
   bool landlock_enforced = false;
+  // Agents' HOME: "shared" (the host's, where agent CLIs keep their sessions and transcripts),
+  // "per_owner" (one directory per task owner under the data dir), "auto" (per_owner when several
+  // users are possible: any auth.mode but none).
+  std::string home = "auto";
+  bool per_owner_home = false;  // decided by the host at start-up from `home`; not from YAML
   // The user agents run as when the host runs as root (a name or a numeric uid); "" = the host's.
   std::string run_as;
   Location run_as_where;  // of the key, for errors

@@ -248,6 +248,14 @@ class LocalProcessService final : public ProcessService {
   uint64_t spawn(const SpawnSpec& spec, std::shared_ptr<ProcessEvents> events) override;
   bool terminate(uint64_t id) override;
   void terminate_task(uint64_t task) override;
+  void set_task_home(uint64_t task, const std::string& dir) override {
+    std::lock_guard lock(mutex_);
+    if (dir.empty()) {
+      task_homes_.erase(task);
+    } else {
+      task_homes_[task] = dir;
+    }
+  }
   std::optional<std::string> which(const std::string& name) const override;
   void set_observer(ProcessObserver* observer) override { observer_.store(observer); }
   void set_log_sink(LogSink sink) override {
@@ -304,6 +312,7 @@ class LocalProcessService final : public ProcessService {
 
   mutable std::mutex mutex_;
   std::map<uint64_t, std::shared_ptr<Child>> children_;
+  std::map<uint64_t, std::string> task_homes_;  // task handle -> HOME (set_task_home)
   // Escapees to tell the observer (true: spawned, false: exited), outside mutex_, in settle().
   std::vector<std::pair<bool, ProcessInfo>> observer_queue_;
   uint64_t next_id_ = 1;
@@ -361,12 +370,23 @@ uint64_t LocalProcessService::spawn(const SpawnSpec& spec, std::shared_ptr<Proce
   // The roots the agent may write: the workspace, a Hermes home, the task directory.
   std::vector<std::string> writable = spec.sandbox_writable;
   if (writable.empty() && !spec.cwd.empty()) writable.push_back(spec.cwd);
+  std::string task_home;
+  if (spec.task != 0) {
+    std::lock_guard lock(mutex_);
+    if (auto it = task_homes_.find(spec.task); it != task_homes_.end()) task_home = it->second;
+  }
+  if (!task_home.empty()) {
+    env.vars["HOME"] = task_home;  // the owner's own: no other user's agent sessions in it
+    writable.push_back(task_home);
+  }
   const config::AgentAccount& account = policy_.account;
   if (account.uid != 0) {
     // agents.policy.run_as: the agent is that user, and what it may write is that user's.
     for (const auto& [name, value] : std::initializer_list<std::pair<const char*, std::string>>{
              {"HOME", account.home}, {"USER", account.name}, {"LOGNAME", account.name}}) {
-      if (!policy_.env.contains(name)) env.vars[name] = value;
+      if (!policy_.env.contains(name) && !(name == std::string("HOME") && !task_home.empty())) {
+        env.vars[name] = value;
+      }
     }
     for (const auto& root : writable) {
       try {

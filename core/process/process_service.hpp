@@ -14,10 +14,10 @@
 #include "core/config/config.hpp"
 
 // Spawning and supervising agent processes. Guardrails live here so that every backend has them:
-// no shell, own process group, stdin from /dev/null or a file, an environment built from the admin's
-// allowlist, resource limits, the optional bubblewrap sandbox, SIGTERM -> grace -> SIGKILL of the whole
-// process tree (group, session, and escapees through a cgroup or /proc tracking), death with the host
-// (PR_SET_PDEATHSIG), and every child reaped.
+// no shell, own process group, stdin from /dev/null or a file, an environment built from the
+// admin's allowlist, resource limits, the optional bubblewrap sandbox, SIGTERM -> grace -> SIGKILL
+// of the whole process tree (group, session, and escapees through a cgroup or /proc tracking),
+// death with the host (PR_SET_PDEATHSIG), and every child reaped.
 namespace coda::process {
 
 struct SpawnSpec {
@@ -73,6 +73,10 @@ class ProcessService {
   virtual bool terminate(uint64_t id) = 0;
   // terminate() for every live process of a task.
   virtual void terminate_task(uint64_t task) = 0;
+  // The HOME every process of `task` gets (agents.policy.home: per_owner): writable, among its
+  // roots (the sandbox's, Landlock's, run_as'). Set before the task's backend starts; "" forgets
+  // it.
+  virtual void set_task_home(uint64_t task, const std::string& dir) = 0;
   // The absolute path `name` resolves to on the PATH that children get, if any.
   virtual std::optional<std::string> which(const std::string& name) const = 0;
   virtual void set_observer(ProcessObserver* observer) = 0;
@@ -97,8 +101,8 @@ class ProcessService {
                                                 const std::string& data_dir, bool task_cgroups);
 };
 
-// Crash recovery: kills the process group `pgid` if its leader `pid` still runs and has the recorded
-// start time (so a reused pid is never hit). Returns true when something was killed.
+// Crash recovery: kills the process group `pgid` if its leader `pid` still runs and has the
+// recorded start time (so a reused pid is never hit). Returns true when something was killed.
 bool kill_surviving_group(pid_t pid, pid_t pgid, uint64_t start_time);
 
 // /proc/<pid>/stat start time, or nullopt when the process does not exist.

@@ -1,13 +1,12 @@
 #include "core/tasks/task_engine.hpp"
 
+#include <Poco/Logger.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include <Poco/Logger.h>
 
 #include "core/tasks/json_text.hpp"
 #include "core/tasks/workspace.hpp"
@@ -258,16 +257,18 @@ Task TaskEngine::submit(const auth::Identity& who, const RunRequest& request) {
   }
   auto context_obj = parse_object(context);
   if (context_obj.isNull()) {
-    throw TaskError(Kind::kInvalidArgument,
-                    "context is not a JSON object: send a string holding a JSON object, e.g. "
-                    "\"{\\\"catalog\\\": \\\"main\\\", \\\"schema\\\": \\\"sales\\\"}\", or \"{}\"");
+    throw TaskError(
+        Kind::kInvalidArgument,
+        "context is not a JSON object: send a string holding a JSON object, e.g. "
+        "\"{\\\"catalog\\\": \\\"main\\\", \\\"schema\\\": \\\"sales\\\"}\", or \"{}\"");
   }
   task.context_json = to_json_text(context_obj);
   task.permissions = request.permissions.empty() ? "smart" : request.permissions;
   if (task.permissions != "smart" && task.permissions != "yolo") {
     throw TaskError(Kind::kInvalidArgument,
                     "permissions must be \"smart\" (the agent asks before risky steps) or "
-                    "\"yolo\" (auto-approve), not \"" + task.permissions + "\"");
+                    "\"yolo\" (auto-approve), not \"" +
+                        task.permissions + "\"");
   }
   if (task.permissions == "yolo" && !agents_.policy.yolo_allowed) {
     throw TaskError(Kind::kInvalidArgument,
@@ -276,18 +277,18 @@ Task TaskEngine::submit(const auth::Identity& who, const RunRequest& request) {
   }
   task.timeout_s = request.timeout_s.value_or(tasks_.default_timeout_s);
   if (task.timeout_s < 1 || task.timeout_s > tasks_.max_timeout_s) {
-    throw TaskError(Kind::kInvalidArgument,
-                    "timeout_s must be between 1 and " + std::to_string(tasks_.max_timeout_s) +
-                        " seconds, not " + std::to_string(task.timeout_s));
+    throw TaskError(Kind::kInvalidArgument, "timeout_s must be between 1 and " +
+                                                std::to_string(tasks_.max_timeout_s) +
+                                                " seconds, not " + std::to_string(task.timeout_s));
   }
   if (!request.agent.empty()) {
     auto names = selectable_agents();
     if (std::find(names.begin(), names.end(), request.agent) == names.end()) {
       std::string list;
       for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-      throw TaskError(Kind::kInvalidArgument,
-                      "unknown agent \"" + request.agent + "\": send one of [" + list +
-                          "] or omit `agent` to use the configured order");
+      throw TaskError(Kind::kInvalidArgument, "unknown agent \"" + request.agent +
+                                                  "\": send one of [" + list +
+                                                  "] or omit `agent` to use the configured order");
     }
     task.agent_requested = request.agent;
   }
@@ -381,9 +382,9 @@ InboxResult TaskEngine::inbox(const auth::Identity& who, const InboxRequest& req
 Task TaskEngine::cancel(const auth::Identity& who, const std::string& task_id) {
   auto task = find(who, task_id);
   if (!task) {
-    throw TaskError(TaskError::Kind::kNotFound,
-                    "unknown task_id \"" + task_id + "\": send a task_id from coda_run or "
-                    "coda_inbox");
+    throw TaskError(TaskError::Kind::kNotFound, "unknown task_id \"" + task_id +
+                                                    "\": send a task_id from coda_run or "
+                                                    "coda_inbox");
   }
   if (task->state == TaskState::kQueued && store_->cancel_queued(task_id, now_ms())) {
     notify_changed();
@@ -407,7 +408,8 @@ Task TaskEngine::cancel(const auth::Identity& who, const std::string& task_id) {
   return after ? *after : *task;
 }
 
-// ---- the scheduler -------------------------------------------------------------------------------
+// ---- the scheduler
+// -------------------------------------------------------------------------------
 
 void TaskEngine::start() {
   {
@@ -470,9 +472,10 @@ void TaskEngine::notify_changed() {
 }
 
 void TaskEngine::recover() {
-  // Every runner, not only ours: the data-dir lock makes this host the only one using the store, so a
-  // task still `running` under another runner id (the host renamed, the data dir moved) is as dead
-  // as one of ours and would otherwise stay running forever, holding its owner's share and session.
+  // Every runner, not only ours: the data-dir lock makes this host the only one using the store, so
+  // a task still `running` under another runner id (the host renamed, the data dir moved) is as
+  // dead as one of ours and would otherwise stay running forever, holding its owner's share and
+  // session.
   const std::string any_runner;
   int killed = 0;
   for (const auto& record : store_->processes(any_runner)) {
@@ -496,9 +499,10 @@ void TaskEngine::recover() {
     store_->finish(task.id, outcome);
   }
   if (killed > 0 || recovered > 0) {
-    logger().information("recovery: %d running task(s) %s, %d surviving agent process group(s) "
-                         "killed",
-                         recovered, std::string(requeue ? "requeued" : "interrupted"), killed);
+    logger().information(
+        "recovery: %d running task(s) %s, %d surviving agent process group(s) "
+        "killed",
+        recovered, std::string(requeue ? "requeued" : "interrupted"), killed);
   }
 }
 
@@ -588,16 +592,18 @@ void TaskEngine::launch(Task task) {
   run->task_id = task.id;
   run->timeout_s = task.timeout_s;
   run->workspace = task.workspace;
-  std::string prompt, prompt_file;
+  std::string prompt, prompt_file, home;
   std::optional<Task> previous;
   try {
     run->task_dir = prepare_task_dir(task.workspace, task.id);
+    if (agents_.policy.per_owner_home) home = prepare_owner_home(data_dir_, task.owner);
     run->before = WorkspaceSnapshot::take(task.workspace);
-    if (!task.previous_session_id.empty()) previous = store_->find_by_session(task.previous_session_id);
+    if (!task.previous_session_id.empty())
+      previous = store_->find_by_session(task.previous_session_id);
     std::string prior = "none (this task starts a new session).";
     if (previous) {
-      prior = "this task continues session " + task.previous_session_id + " (task " +
-              previous->id + ", " + std::string(to_string(previous->state)) +
+      prior = "this task continues session " + task.previous_session_id + " (task " + previous->id +
+              ", " + std::string(to_string(previous->state)) +
               "). Its files are in the workspace; its result file was " +
               (fs::path(task.workspace) / kTaskFilesDir / "tasks" / previous->id / "result.json")
                   .string() +
@@ -634,6 +640,7 @@ void TaskEngine::launch(Task task) {
     runs_[run->handle] = run;
     handles_[task.id] = run->handle;
   }
+  if (!home.empty() && processes_ != nullptr) processes_->set_task_home(run->handle, home);
   auto events = std::make_shared<RunEvents>(weak_from_this());
   Poco::JSON::Array::Ptr notes = new Poco::JSON::Array;
   auto note = [&](const std::string& agent, const char* what, const std::string& reason) {
@@ -683,6 +690,7 @@ void TaskEngine::launch(Task task) {
       registered = runs_.erase(run->handle) > 0;
       handles_.erase(task.id);
     }
+    if (processes_ != nullptr) processes_->set_task_home(run->handle, "");
     if (!registered) return;
     std::string error = backends.empty()
                             ? (task.agent_requested.empty()
@@ -692,8 +700,8 @@ void TaskEngine::launch(Task task) {
                             : "no agent backend could run the task";
     for (const auto& n : *notes) {
       auto obj = n.extract<Poco::JSON::Object::Ptr>();
-      error += "; " + obj->getValue<std::string>("agent") + ": " +
-               obj->getValue<std::string>("reason");
+      error +=
+          "; " + obj->getValue<std::string>("agent") + ": " + obj->getValue<std::string>("reason");
     }
     fail(error, to_json_text(notes));
     return;
@@ -721,10 +729,11 @@ void TaskEngine::stop_run(const std::shared_ptr<Run>& run, TaskState why) {
     run->force_at = Clock::now() + std::chrono::seconds(agents_.policy.kill_grace_s + 5);
     backend = run->backend;
   }
-  std::string what = why == TaskState::kTimedOut
-                         ? "timed out after " + std::to_string(run->timeout_s) + " s: stopping the agent"
-                         : why == TaskState::kCancelled ? "cancelled: stopping the agent"
-                                                        : "the host is stopping: stopping the agent";
+  std::string what =
+      why == TaskState::kTimedOut
+          ? "timed out after " + std::to_string(run->timeout_s) + " s: stopping the agent"
+      : why == TaskState::kCancelled ? "cancelled: stopping the agent"
+                                     : "the host is stopping: stopping the agent";
   try {
     store_->append_event(run->task_id, "host", what, now_ms(), tasks_.events_max_bytes);
   } catch (const std::exception& e) {
@@ -758,6 +767,7 @@ void TaskEngine::check_deadlines() {
   for (auto& run : expired) stop_run(run, TaskState::kTimedOut);
   for (auto& run : forced) {
     if (processes_ != nullptr) processes_->terminate_task(run->handle);
+    if (processes_ != nullptr) processes_->set_task_home(run->handle, "");
     TaskOutcome outcome;
     outcome.state = *run->stop_reason;
     outcome.finished_ms = now_ms();
@@ -844,6 +854,7 @@ void TaskEngine::on_finished(uint64_t handle, std::string_view result_json) {
     runs_.erase(it);
     handles_.erase(run->task_id);
   }
+  if (processes_ != nullptr) processes_->set_task_home(handle, "");
   try {
     // The agent's last bytes ended inside a character: kept as U+FFFD, not dropped.
     if (auto rest = run->output.finish(); !rest.empty()) {

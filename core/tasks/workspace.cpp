@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "core/auth/secrets.hpp"
 #include "core/util/safe_path.hpp"
 
 namespace coda::tasks {
@@ -31,6 +32,22 @@ std::string prepare_task_dir(const std::string& workspace, const std::string& ta
   util::make_dirs_below(workspace, files + "/tasks/" + task_id);
   util::create_file_below(workspace, files + "/.gitignore", "*\n");
   return (fs::path(workspace) / kTaskFilesDir / "tasks" / task_id).string();
+}
+
+std::string prepare_owner_home(const std::string& data_dir, const std::string& owner) {
+  const std::string key = auth::sha256_hex(owner).substr(0, 32);
+  const fs::path homes = fs::path(data_dir) / "homes";
+  const std::string home = (homes / key).string();
+  std::error_code ec;
+  fs::create_directories(homes, ec);
+  if (!ec) fs::create_directory(home, ec);
+  struct stat st {};
+  if (ec || ::lstat(home.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    throw std::runtime_error("cannot use the agents' home " + home + " of " + owner + ": " +
+                             (ec ? ec.message() : "a symlink or not a directory"));
+  }
+  ::chmod(home.c_str(), 0700);
+  return home;
 }
 
 int remove_workspaces(const std::string& root, const std::vector<std::string>& workspaces) {

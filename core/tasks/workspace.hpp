@@ -14,18 +14,26 @@ namespace coda::tasks {
 inline constexpr const char* kTaskFilesDir = ".coda";
 
 // Creates `workspace` and workspace/.coda/tasks/<task_id>/ (with the .gitignore); returns the task
-// directory. Nothing below `workspace` is followed if it is a symlink (util/safe_path.hpp): a planted
-// link makes it throw. Throws std::runtime_error naming the path when it cannot.
+// directory. Nothing below `workspace` is followed if it is a symlink (util/safe_path.hpp): a
+// planted link makes it throw. Throws std::runtime_error naming the path when it cannot.
 std::string prepare_task_dir(const std::string& workspace, const std::string& task_id);
 
-// Deletes each of `workspaces` that is a direct child of `root` (data_dir/workspaces): anything else
-// is left alone, so a bad row can never make retention delete outside the workspaces. Symlinks inside
-// are removed, never followed. Returns how many were removed; failures are logged, not thrown.
+// The HOME of `owner`'s agents (agents.policy.home: per_owner): <data_dir>/homes/<32 hex digits of
+// the owner's SHA-256>, made (0700) if missing, so agent CLIs keep one owner's sessions and
+// transcripts apart from every other owner's. Throws std::runtime_error when it cannot be made or
+// is not a plain directory.
+std::string prepare_owner_home(const std::string& data_dir, const std::string& owner);
+
+// Deletes each of `workspaces` that is a direct child of `root` (data_dir/workspaces): anything
+// else is left alone, so a bad row can never make retention delete outside the workspaces. Symlinks
+// inside are removed, never followed. Returns how many were removed; failures are logged, not
+// thrown.
 int remove_workspaces(const std::string& root, const std::vector<std::string>& workspaces);
 
-// The state of every regular file and symlink in a workspace (relative path → size and mtime), taken
-// before and after a run. Skips .git and .coda; stops after `max_files` entries (marking itself
-// truncated) so a huge tree cannot stall the scheduler. Plain value; not shared between threads.
+// The state of every regular file and symlink in a workspace (relative path → size and mtime),
+// taken before and after a run. Skips .git and .coda; stops after `max_files` entries (marking
+// itself truncated) so a huge tree cannot stall the scheduler. Plain value; not shared between
+// threads.
 class WorkspaceSnapshot {
  public:
   static WorkspaceSnapshot take(const std::string& workspace, std::size_t max_files = 200000);

@@ -37,6 +37,7 @@ constexpr const char* kClientSecret = "dbx-client-secret-9a8b7c6d";
 constexpr const char* kWorkspaceSecret = "bob-workspace-secret-1c2d3e";
 constexpr const char* kPromptSecret = "bob-prompt-secret-5f6e7d";
 constexpr const char* kConfigMarker = "config-file-marker-8e9f0a";
+constexpr const char* kTranscriptSecret = "bob-transcript-secret-7d8e9f";
 constexpr const char* kBobToken = "bob-confine-token-0a1b2c3d4e5f";
 constexpr const char* kMalloryToken = "mallory-confine-token-6a7b8c9d";
 
@@ -44,6 +45,8 @@ constexpr const char* kMalloryToken = "mallory-confine-token-6a7b8c9d";
 // reads everything it can name. CODA_PID, DATA_DIR and CONFIG are filled in once coda runs.
 constexpr const char* kScript = R"(
 if [ "$1" = 1 ]; then
+  mkdir -p "$HOME/.claude/projects" &&
+    printf '%s\n' "@TRANSCRIPT_SECRET@" > "$HOME/.claude/projects/bob-session.jsonl"
   printf '%s\n' "@WORKSPACE_SECRET@" > secret.txt
   exec sleep 100000
 fi
@@ -55,6 +58,7 @@ try "@DATA_DIR@/tasks.db"
 try "@CONFIG@"
 find "@DATA_DIR@" -type f 2>/dev/null | while read -r f; do try "$f"; done
 for p in /proc/[0-9]*; do try "$p/environ"; try "$p/cmdline"; done
+find "$HOME" -maxdepth 4 -name '*.jsonl' 2>/dev/null | while read -r f; do try "$f"; done
 env
 echo ATTACK-DONE
 )";
@@ -100,12 +104,16 @@ class Confinement : public ::testing::Test {
     options.data_dir = data_dir;
     dir_.write("attack.sh", "exit 0\n");  // replaced once the host's pid is known
     server_ = std::make_unique<CodaServer>(options);
-    dir_.write("attack.sh",
-               replace_all(replace_all(replace_all(replace_all(kScript, "@CODA_PID@",
-                                                               std::to_string(server_->pid())),
-                                                   "@DATA_DIR@", data_dir),
-                                       "@CONFIG@", config_file),
-                           "@WORKSPACE_SECRET@", kWorkspaceSecret));
+    std::string attack_script = kScript;
+    for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+             {"@CODA_PID@", std::to_string(server_->pid())},
+             {"@DATA_DIR@", data_dir},
+             {"@CONFIG@", config_file},
+             {"@WORKSPACE_SECRET@", kWorkspaceSecret},
+             {"@TRANSCRIPT_SECRET@", kTranscriptSecret}}) {
+      attack_script = replace_all(attack_script, from, to);
+    }
+    dir_.write("attack.sh", attack_script);
 
     auto bob = call_tool(*server_, "coda_run",
                          std::string(R"({"prompt":"fake:script:1 )") + kPromptSecret + "\"}",
@@ -117,6 +125,12 @@ class Confinement : public ::testing::Test {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     EXPECT_TRUE(bob_secret_written()) << server_->output();
+    // ...and his transcript is in his own HOME below the data dir, not in one Mallory shares.
+    EXPECT_EQ(
+        std::system(
+            ("grep -rqs " + std::string(kTranscriptSecret) + " " + data_dir + "/homes").c_str()),
+        0)
+        << "Bob's agent kept its transcript outside a per-owner HOME";
 
     auto mallory =
         call_tool(*server_, "coda_run", R"({"prompt":"fake:script:2"})", bearer(kMalloryToken));
@@ -140,10 +154,11 @@ class Confinement : public ::testing::Test {
     std::vector<const char*> secrets;
     if (host_proc) secrets.insert(secrets.end(), {kEnvSecret, kClientSecret});
     // Bob's prompt is in his task dir (prompt.txt) and in the store; never in any process's
-    // cmdline.
-    if (files)
-      secrets.insert(secrets.end(),
-                     {kWorkspaceSecret, kPromptSecret, kConfigMarker, "SQLite format 3"});
+    // cmdline. His agent sessions (a CLI's transcripts in $HOME) are his: one HOME per owner.
+    if (files) {
+      secrets.insert(secrets.end(), {kWorkspaceSecret, kPromptSecret, kConfigMarker,
+                                     kTranscriptSecret, "SQLite format 3"});
+    }
     for (const char* secret : secrets) {
       EXPECT_EQ(output.find(secret), std::string::npos) << "leaked " << secret << ":\n" << output;
     }

@@ -383,6 +383,26 @@ TEST_F(ProcessServiceTest, RunAsStartsTheAgentAsThatUserAndHandsItsWorkspaceOver
   EXPECT_EQ(st.st_uid, policy.account.uid);
 }
 
+// agents.policy.home: per_owner: the engine names a task's HOME; its processes get it, writable
+// under Landlock (one of their roots), and forgetting it gives the host's HOME back.
+TEST_F(ProcessServiceTest, ATaskHomeIsItsProcessesHomeAndOneOfTheirWritableRoots) {
+  const std::string data = dir_.path() + "/data";
+  dir_.write("data/homes/owner-a/.keep", "");
+  dir_.write("data/ws/.keep", "");
+  auto policy = test_policy();
+  policy.landlock_enforced = landlock_abi() > 0;
+  make_service(policy, data);
+  service_->set_task_home(7, data + "/homes/owner-a");
+  auto s = spec({"sh", "-c", "echo \"$HOME\"; echo t > \"$HOME/transcript\" && echo wrote"});
+  s.cwd = data + "/ws";
+  s.task = 7;
+  auto events = run(s);
+  EXPECT_EQ(events->out(), data + "/homes/owner-a\nwrote\n") << events->err();
+  service_->set_task_home(7, "");
+  auto after = run(s);
+  EXPECT_EQ(after->out().find(data + "/homes/owner-a"), std::string::npos) << after->out();
+}
+
 TEST(AgentAccount, RootAndUnknownUsersAreRefusedWithTheReason) {
   for (const char* user : {"root", "0"}) {
     try {
