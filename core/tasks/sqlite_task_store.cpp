@@ -85,6 +85,15 @@ CREATE TABLE task_processes (
   PRIMARY KEY (task_id, process_id)
 );
 )SQL",
+    // 2: the measured size of each workspace, for the per-owner storage budget.
+    R"SQL(
+CREATE TABLE workspace_usage (
+  workspace TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  bytes INTEGER NOT NULL
+);
+CREATE INDEX workspace_usage_owner ON workspace_usage (owner);
+)SQL",
 };
 constexpr int kSchemaVersion = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
@@ -431,6 +440,28 @@ class SqliteTaskStore : public TaskStore {
     });
   }
 
+  OwnerStorage owner_storage(const std::string& owner) override {
+    return guarded("sum an owner's storage", [&] {
+      Poco::Int64 events = 0, workspaces = 0;
+      session_ << "SELECT COALESCE(SUM(events_head_bytes + events_tail_bytes), 0) FROM tasks "
+                  "WHERE owner = ?",
+          bind(owner), into(events), now;
+      session_ << "SELECT COALESCE(SUM(bytes), 0) FROM workspace_usage WHERE owner = ?",
+          bind(owner), into(workspaces), now;
+      return OwnerStorage{events, workspaces};
+    });
+  }
+
+  void record_workspace_bytes(const std::string& owner, const std::string& workspace,
+                              int64_t bytes) override {
+    guarded("record a workspace's size", [&] {
+      session_ << "INSERT OR REPLACE INTO workspace_usage (workspace, owner, bytes) "
+                  "VALUES (?, ?, ?)",
+          bind(workspace), bind(owner), bind(static_cast<Poco::Int64>(bytes)), now;
+      return 0;
+    });
+  }
+
   void record_process(const std::string& task_id, const ProcessRecord& r) override {
     guarded("record a process", [&] {
       session_ << "INSERT OR REPLACE INTO task_processes (task_id, process_id, pid, pgid, "
@@ -493,15 +524,15 @@ class SqliteTaskStore : public TaskStore {
       Statement st(session_);
       st << "DELETE FROM tasks WHERE " + final_states, bind(before);
       auto n = static_cast<int64_t>(st.execute());
-      if (orphaned_workspaces) {
-        // In the same transaction: a workspace still named by any task (queued, running, or a newer
-        // finished one of the chain) is kept.
-        for (auto& workspace : workspaces) {
-          Poco::Int64 users = 0;
-          session_ << "SELECT COUNT(*) FROM tasks WHERE workspace = ?", bind(workspace), into(users),
-              now;
-          if (users == 0 && !workspace.empty()) orphaned_workspaces->push_back(workspace);
-        }
+      // In the same transaction: a workspace still named by any task (queued, running, or a newer
+      // finished one of the chain) is kept, and so is its recorded size.
+      for (auto& workspace : workspaces) {
+        Poco::Int64 users = 0;
+        session_ << "SELECT COUNT(*) FROM tasks WHERE workspace = ?", bind(workspace), into(users),
+            now;
+        if (users != 0) continue;
+        session_ << "DELETE FROM workspace_usage WHERE workspace = ?", bind(workspace), now;
+        if (orphaned_workspaces && !workspace.empty()) orphaned_workspaces->push_back(workspace);
       }
       tx.commit();
       return n;

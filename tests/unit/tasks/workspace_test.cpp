@@ -1,6 +1,10 @@
-// Workspace snapshots: what a task changed, computed from the file system.
+// Workspaces: what a task changed, and what a workspace holds on disk, computed from the file
+// system.
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -54,6 +58,72 @@ TEST(Workspace, SnapshotStopsAtTheFileLimit) {
   EXPECT_TRUE(snap.truncated());
   EXPECT_EQ(snap.size(), 5u);
   EXPECT_EQ(WorkspaceSnapshot::take(dir.path() + "/missing").size(), 0u);
+}
+
+// `bytes` of incompressible data (a compressing file system must not shrink what the test wrote).
+std::string random_bytes(std::size_t bytes) {
+  std::mt19937_64 random(bytes);
+  std::string out(bytes, '\0');
+  for (auto& c : out) c = static_cast<char>(random());
+  return out;
+}
+
+constexpr uint64_t kMiB = 1u << 20;
+
+TEST(WorkspaceUsage, CountsEveryFileIncludingGitAndTaskFiles) {
+  test::TempDir dir;
+  dir.write("big", random_bytes(kMiB));
+  dir.write(".git/objects/pack", random_bytes(kMiB));
+  dir.write(".coda/tasks/task_1/out", random_bytes(kMiB));
+  const WorkspaceUsage usage = measure_workspace(dir.path());
+  EXPECT_TRUE(usage.complete);
+  EXPECT_GE(usage.bytes, 3 * kMiB);
+  EXPECT_LT(usage.bytes, 3 * kMiB + 256 * 1024) << "directories and metadata are small";
+  EXPECT_EQ(usage.entries, 8u);  // 3 files and 5 directories
+}
+
+TEST(WorkspaceUsage, SymlinksCountAsThemselvesAndAreNeverFollowed) {
+  namespace fs = std::filesystem;
+  test::TempDir dir, outside;
+  outside.write("huge", random_bytes(4 * kMiB));
+  outside.write("tree/huge", random_bytes(4 * kMiB));
+  dir.write("small", "x");
+  fs::create_symlink(outside.path() + "/huge", dir.path() + "/to_file");
+  fs::create_symlink(outside.path() + "/tree", dir.path() + "/to_dir");
+  const WorkspaceUsage usage = measure_workspace(dir.path());
+  EXPECT_TRUE(usage.complete);
+  EXPECT_EQ(usage.entries, 3u);
+  EXPECT_LT(usage.bytes, kMiB) << "the links' targets were counted";
+}
+
+TEST(WorkspaceUsage, AFileWithSeveralHardLinksCountsOnce) {
+  namespace fs = std::filesystem;
+  test::TempDir dir;
+  dir.write("a/data", random_bytes(2 * kMiB));
+  fs::create_hard_link(dir.path() + "/a/data", dir.path() + "/b");
+  fs::create_hard_link(dir.path() + "/a/data", dir.path() + "/c");
+  const WorkspaceUsage usage = measure_workspace(dir.path());
+  EXPECT_GE(usage.bytes, 2 * kMiB);
+  EXPECT_LT(usage.bytes, 3 * kMiB);
+}
+
+TEST(WorkspaceUsage, WhatCannotBeMeasuredMarksTheFigureIncomplete) {
+  test::TempDir dir;
+  for (int i = 0; i < 10; ++i) dir.write("f" + std::to_string(i), "x");
+  EXPECT_FALSE(measure_workspace(dir.path(), 5).complete) << "past max_entries";
+  EXPECT_TRUE(measure_workspace(dir.path(), 10).complete);
+  dir.write("1/2/3/4/deep", "x");
+  EXPECT_FALSE(measure_workspace(dir.path(), 1000, 3).complete) << "past max_depth";
+  EXPECT_TRUE(measure_workspace(dir.path(), 1000, 4).complete);
+  const WorkspaceUsage missing = measure_workspace(dir.path() + "/missing");
+  EXPECT_TRUE(missing.complete);
+  EXPECT_EQ(missing.bytes, 0u);
+  if (::geteuid() != 0) {  // root reads any directory
+    dir.write("hidden/huge", random_bytes(kMiB));
+    std::filesystem::permissions(dir.path() + "/hidden", std::filesystem::perms::none);
+    EXPECT_FALSE(measure_workspace(dir.path()).complete) << "an unreadable directory";
+    std::filesystem::permissions(dir.path() + "/hidden", std::filesystem::perms::owner_all);
+  }
 }
 
 }  // namespace
