@@ -134,9 +134,9 @@ class TaskStore {
   virtual void clear_processes(const std::string& runner) = 0;
 
   // Deletes final tasks (and their events) that finished before `before_ms`. Returns how many. When
-  // `orphaned_workspaces` is given, it receives the workspaces of the deleted tasks that no remaining
-  // task references (a session chain's workspace goes with its last task, never before); their
-  // recorded sizes are forgotten either way.
+  // `orphaned_workspaces` is given, it receives the workspaces of the deleted tasks that no
+  // remaining task references (a session chain's workspace goes with its last task, never before);
+  // their recorded sizes are forgotten either way.
   virtual int64_t purge_finished_before(int64_t before_ms,
                                         std::vector<std::string>* orphaned_workspaces) = 0;
   int64_t purge_finished_before(int64_t before_ms) {

@@ -353,7 +353,8 @@ TEST(ConfigErrors, WrongTypesNameTheExpectedRange) {
 }
 
 TEST(ConfigTasks, OwnerStorageBudgetIsMibPerOwnerAndZeroMeansUnlimited) {
-  const Config defaults = load_string(kDefaultConfigYaml, "<built-in>", "", env_of({{"HOME", "/h"}}));
+  const Config defaults =
+      load_string(kDefaultConfigYaml, "<built-in>", "", env_of({{"HOME", "/h"}}));
   EXPECT_EQ(defaults.tasks.owner_storage_mb, 2048);
   EXPECT_EQ(load_text("tasks:\n  owner_storage_mb: 64\n").tasks.owner_storage_mb, 64);
   EXPECT_EQ(load_text("tasks:\n  owner_storage_mb: 0\n").tasks.owner_storage_mb, 0);

@@ -275,7 +275,9 @@ TEST_F(StoreTest, OwnerStorageSumsTheKeptEventsOfEveryTaskOfTheOwner) {
   EXPECT_EQ(store_->owner_storage("bob").events_bytes, 50);
   EXPECT_EQ(store_->owner_storage("carol").total(), 0);
   // Past events_max_bytes only the kept head and tail count, not what was dropped.
-  for (int i = 0; i < 50; ++i) store_->append_event(a1.id, "output", std::string(100, 'w'), i, 1000);
+  for (int i = 0; i < 50; ++i) {
+    store_->append_event(a1.id, "output", std::string(100, 'w'), i, 1000);
+  }
   std::size_t kept = 0;
   for (const auto& e : store_->events(a1.id, 0, 1000)) kept += e.data.size();
   EXPECT_LE(kept, 1000u);

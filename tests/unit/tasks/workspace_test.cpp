@@ -4,7 +4,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -60,21 +59,13 @@ TEST(Workspace, SnapshotStopsAtTheFileLimit) {
   EXPECT_EQ(WorkspaceSnapshot::take(dir.path() + "/missing").size(), 0u);
 }
 
-// `bytes` of incompressible data (a compressing file system must not shrink what the test wrote).
-std::string random_bytes(std::size_t bytes) {
-  std::mt19937_64 random(bytes);
-  std::string out(bytes, '\0');
-  for (auto& c : out) c = static_cast<char>(random());
-  return out;
-}
-
 constexpr uint64_t kMiB = 1u << 20;
 
 TEST(WorkspaceUsage, CountsEveryFileIncludingGitAndTaskFiles) {
   test::TempDir dir;
-  dir.write("big", random_bytes(kMiB));
-  dir.write(".git/objects/pack", random_bytes(kMiB));
-  dir.write(".coda/tasks/task_1/out", random_bytes(kMiB));
+  dir.write("big", test::incompressible_bytes(kMiB));
+  dir.write(".git/objects/pack", test::incompressible_bytes(kMiB));
+  dir.write(".coda/tasks/task_1/out", test::incompressible_bytes(kMiB));
   const WorkspaceUsage usage = measure_workspace(dir.path());
   EXPECT_TRUE(usage.complete);
   EXPECT_GE(usage.bytes, 3 * kMiB);
@@ -85,8 +76,8 @@ TEST(WorkspaceUsage, CountsEveryFileIncludingGitAndTaskFiles) {
 TEST(WorkspaceUsage, SymlinksCountAsThemselvesAndAreNeverFollowed) {
   namespace fs = std::filesystem;
   test::TempDir dir, outside;
-  outside.write("huge", random_bytes(4 * kMiB));
-  outside.write("tree/huge", random_bytes(4 * kMiB));
+  outside.write("huge", test::incompressible_bytes(4 * kMiB));
+  outside.write("tree/huge", test::incompressible_bytes(4 * kMiB));
   dir.write("small", "x");
   fs::create_symlink(outside.path() + "/huge", dir.path() + "/to_file");
   fs::create_symlink(outside.path() + "/tree", dir.path() + "/to_dir");
@@ -99,7 +90,7 @@ TEST(WorkspaceUsage, SymlinksCountAsThemselvesAndAreNeverFollowed) {
 TEST(WorkspaceUsage, AFileWithSeveralHardLinksCountsOnce) {
   namespace fs = std::filesystem;
   test::TempDir dir;
-  dir.write("a/data", random_bytes(2 * kMiB));
+  dir.write("a/data", test::incompressible_bytes(2 * kMiB));
   fs::create_hard_link(dir.path() + "/a/data", dir.path() + "/b");
   fs::create_hard_link(dir.path() + "/a/data", dir.path() + "/c");
   const WorkspaceUsage usage = measure_workspace(dir.path());
@@ -119,7 +110,7 @@ TEST(WorkspaceUsage, WhatCannotBeMeasuredMarksTheFigureIncomplete) {
   EXPECT_TRUE(missing.complete);
   EXPECT_EQ(missing.bytes, 0u);
   if (::geteuid() != 0) {  // root reads any directory
-    dir.write("hidden/huge", random_bytes(kMiB));
+    dir.write("hidden/huge", test::incompressible_bytes(kMiB));
     std::filesystem::permissions(dir.path() + "/hidden", std::filesystem::perms::none);
     EXPECT_FALSE(measure_workspace(dir.path()).complete) << "an unreadable directory";
     std::filesystem::permissions(dir.path() + "/hidden", std::filesystem::perms::owner_all);
