@@ -7,11 +7,18 @@
 namespace coda::tasks {
 namespace {
 
-// "3.0 MiB"
-std::string mib(int64_t bytes) {
+// `bytes` in MiB with `decimals` decimals: "3.0 MiB".
+std::string mib(int64_t bytes, int decimals = 1) {
   char text[64];
-  std::snprintf(text, sizeof(text), "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
+  std::snprintf(text, sizeof(text), "%.*f MiB", decimals, static_cast<double>(bytes) / (1 << 20));
   return text;
+}
+
+// How many decimals tell `usage` from `limit` apart in MiB (1 when they differ there already).
+int decimals_apart(int64_t usage, int64_t limit) {
+  int decimals = 1;
+  while (decimals < 6 && usage != limit && mib(usage, decimals) == mib(limit, decimals)) ++decimals;
+  return decimals;
 }
 
 }  // namespace
@@ -70,8 +77,10 @@ int64_t StorageBudget::counted(const WorkspaceUsage& usage) const {
 }
 
 std::string StorageBudget::describe(int64_t usage) const {
-  return "over the storage budget: your tasks' stored output and workspaces hold " + mib(usage) +
-         ", more than the " + mib(limit_bytes_) + " that tasks.owner_storage_mb allows";
+  const int decimals = decimals_apart(usage, limit_bytes_);
+  return "over the storage budget: your tasks' stored output and workspaces come to " +
+         mib(usage, decimals) + ", more than the " + mib(limit_bytes_, decimals) +
+         " that tasks.owner_storage_mb allows";
 }
 
 std::string StorageBudget::describe_unmeasurable() const {

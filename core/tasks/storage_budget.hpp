@@ -44,8 +44,8 @@ class StorageBudget {
   // completely — at least one byte over the budget, so that hiding data from the walk never pays.
   int64_t counted(const WorkspaceUsage& usage) const;
 
-  // Why an owner is over, for their task's errors and host events: the usage, the budget and its
-  // key.
+  // Why an owner is over, for their task's errors and host events: `usage` (what they hold, or
+  // would hold with output that was refused), the budget and its key.
   std::string describe(int64_t usage) const;
   // The same for a workspace that could not be measured completely.
   std::string describe_unmeasurable() const;

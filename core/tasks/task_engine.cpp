@@ -887,7 +887,8 @@ bool TaskEngine::store_output(const std::shared_ptr<Run>& run, const std::string
     charge = std::min(run->events_bytes + data.size(), tasks_.events_max_bytes) - run->events_bytes;
   }
   if (!budget_.admit(run->owner, static_cast<int64_t>(charge))) {
-    stop_storing_output(run, budget_.describe(budget_.usage(run->owner)));
+    stop_storing_output(run,
+                        budget_.describe(budget_.usage(run->owner) + static_cast<int64_t>(charge)));
     wake_scheduler();  // which stops the run
     return false;
   }
@@ -1023,8 +1024,12 @@ void TaskEngine::on_finished(uint64_t handle, std::string_view result_json) {
       outcome.state = *report.state;
     }
     if (!run->stop_error.empty()) {
-      report.errors->add(run->stop_error + "; the agent was stopped");
-      if (report.summary.empty()) report.summary = "Stopped: " + run->stop_error + ".";
+      // The host's reason is the cause; what the agent reported on its way out follows it.
+      Poco::JSON::Array::Ptr errors = new Poco::JSON::Array;
+      errors->add(run->stop_error + "; the agent was stopped");
+      for (const auto& e : *report.errors) errors->add(e);
+      report.errors = errors;
+      report.summary = "Stopped: " + run->stop_error + ".";
     }
     if (report.summary.empty()) {
       if (outcome.state == TaskState::kTimedOut) {

@@ -85,12 +85,15 @@ TEST_F(StorageBudgetTest, AWorkspaceThatCouldNotBeMeasuredCountsAsOver) {
 
 TEST_F(StorageBudgetTest, TheRefusalSaysTheUsageTheBudgetAndWhatToDo) {
   EXPECT_EQ(budget(1).refusal(3 * kMiB / 2),
-            "over the storage budget: your tasks' stored output and workspaces hold 1.5 MiB, more "
-            "than the 1.0 MiB that tasks.owner_storage_mb allows: nothing was created; space "
+            "over the storage budget: your tasks' stored output and workspaces come to 1.5 MiB, "
+            "more than the 1.0 MiB that tasks.owner_storage_mb allows: nothing was created; space "
             "comes back as your finished tasks are purged, 30 days after they finish "
             "(tasks.retention_days), or ask the administrator to raise the budget");
   EXPECT_NE(budget(1, 0).refusal(2 * kMiB).find("this host keeps finished tasks"),
             std::string::npos);
+  EXPECT_NE(budget(1).describe(kMiB + 5000).find("come to 1.005 MiB, more than the 1.000 MiB"),
+            std::string::npos)
+      << "as many decimals as tell the two apart";
 }
 
 }  // namespace
