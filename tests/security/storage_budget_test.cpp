@@ -112,7 +112,9 @@ TEST_F(StorageBudgetAttack, AFloodingAgentFillingItsWorkspaceIsStoppedAndOnlyIts
   ASSERT_NE(output.find("ATTACK wrote big.bin"), std::string::npos) << "the attack did not run";
   EXPECT_EQ(output.rfind("status failed\n", 0), 0u) << output.substr(0, 200);
   EXPECT_EQ(count_of(output, kNotStored), 1) << "one host event says output is not stored";
-  EXPECT_LE(output.size(), (1u << 20) + (64u << 10)) << "output past the budget was stored";
+  // The budget, plus what was in flight when the figure was last read from the store (without the
+  // enforcement the flood stores its whole 8 MiB events_max_bytes).
+  EXPECT_LE(output.size(), (1u << 20) + (256u << 10)) << "output past the budget was stored";
   const std::string result = result_of(kAliceToken, attack);
   EXPECT_NE(result.find("over the storage budget"), std::string::npos) << result;
   EXPECT_NE(result.find("tasks.owner_storage_mb"), std::string::npos) << result;
