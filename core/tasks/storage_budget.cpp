@@ -69,6 +69,13 @@ void StorageBudget::forget(const std::string& owner) {
   cached_.erase(owner);
 }
 
+WorkspaceUsage StorageBudget::record_workspace(const std::string& owner,
+                                               const std::string& workspace) {
+  const WorkspaceUsage usage = measure_workspace(workspace);
+  store_.record_workspace_bytes(owner, workspace, counted(usage));
+  return usage;
+}
+
 int64_t StorageBudget::counted(const WorkspaceUsage& usage) const {
   const auto bytes = static_cast<int64_t>(
       std::min<uint64_t>(usage.bytes, std::numeric_limits<int64_t>::max() / 2));

@@ -40,8 +40,12 @@ class StorageBudget {
   // Drops the owner's cached figure (when none of their tasks runs here any more).
   void forget(const std::string& owner);
 
-  // The size a measured workspace is recorded with: its bytes, or — when it could not be measured
-  // completely — at least one byte over the budget, so that hiding data from the walk never pays.
+  // Measures `workspace`, a workspace of `owner`'s tasks (measure_workspace: no link followed), and
+  // records its size in the store: its bytes, or — when it could not be measured completely — at
+  // least one byte over the budget, so that hiding data from the walk never pays. Does not refresh
+  // the owner's cached figure. Throws StoreError.
+  WorkspaceUsage record_workspace(const std::string& owner, const std::string& workspace);
+  // The size a measurement is recorded with (see record_workspace).
   int64_t counted(const WorkspaceUsage& usage) const;
 
   // Why an owner is over, for their task's errors and host events: `usage` (what they hold, or

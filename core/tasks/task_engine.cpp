@@ -934,14 +934,13 @@ void TaskEngine::enforce_storage_budget() {
   std::set<std::string> owners;  // whose figure changed
   for (const auto& run : due) {
     const auto started = Clock::now();
-    const WorkspaceUsage usage = measure_workspace(run->workspace);
+    const WorkspaceUsage usage = budget_.record_workspace(run->owner, run->workspace);
     const auto took = Clock::now() - started;
     {
       std::lock_guard lock(mutex_);
       run->next_measure = Clock::now() + std::max<Clock::duration>(kMeasureEvery, took * 10);
       run->workspace_unmeasurable = !usage.complete;
     }
-    store_->record_workspace_bytes(run->owner, run->workspace, budget_.counted(usage));
     owners.insert(run->owner);
   }
   for (const auto& owner : owners) budget_.refresh(owner);
@@ -963,9 +962,7 @@ void TaskEngine::enforce_storage_budget() {
 void TaskEngine::record_final_workspace(const Run& run) {
   if (!budget_.enabled()) return;
   try {
-    // What the agent wrote since the last measurement counts as well.
-    store_->record_workspace_bytes(run.owner, run.workspace,
-                                   budget_.counted(measure_workspace(run.workspace)));
+    budget_.record_workspace(run.owner, run.workspace);  // what it wrote since the last time
     bool owner_runs = false;
     {
       std::lock_guard lock(mutex_);

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "tests/support/temp_dir.hpp"
 
 namespace coda::tasks {
@@ -69,6 +71,20 @@ TEST_F(StorageBudgetTest, ZeroIsUnlimitedAndReadsNothing) {
   EXPECT_TRUE(b.admit("alice", int64_t{1} << 40));
   EXPECT_FALSE(b.over(int64_t{1} << 60));
   EXPECT_EQ(b.refresh("alice"), 0);
+}
+
+TEST_F(StorageBudgetTest, RecordWorkspaceMeasuresAndStoresTheFigure) {
+  StorageBudget b = budget(1);
+  test::TempDir workspace;
+  workspace.write("big", test::incompressible_bytes(2 * kMiB));
+  const WorkspaceUsage usage = b.record_workspace("alice", workspace.path());
+  EXPECT_TRUE(usage.complete);
+  EXPECT_GE(store_->owner_storage("alice").workspace_bytes, 2 * kMiB);
+  EXPECT_EQ(b.usage("alice"), store_->owner_storage("alice").total()) << "read on first use";
+  EXPECT_TRUE(b.over(b.usage("alice")));
+  std::filesystem::remove(workspace.path() + "/big");
+  b.record_workspace("alice", workspace.path());
+  EXPECT_FALSE(b.over(b.refresh("alice"))) << "a later measurement replaces the figure";
 }
 
 TEST_F(StorageBudgetTest, AWorkspaceThatCouldNotBeMeasuredCountsAsOver) {
