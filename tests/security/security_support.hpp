@@ -153,10 +153,10 @@ inline std::string finished_output(const std::string& mcp_url, const std::string
       }
       if (!result.structured->optValue<bool>("has_more", false)) return out;
       const auto after = result.structured->getValue<int64_t>("next_seq") - 1;
-      result = call_tool_at(mcp_url, "coda_get_result",
-                            R"({"task_id":")" + task_id + R"(","events_after":)" +
-                                std::to_string(after) + "}",
-                            caller);
+      result = call_tool_at(
+          mcp_url, "coda_get_result",
+          R"({"task_id":")" + task_id + R"(","events_after":)" + std::to_string(after) + "}",
+          caller);
       EXPECT_FALSE(result.is_error) << result.text;
       if (result.is_error || result.structured.isNull()) return out;
     }
