@@ -105,7 +105,7 @@ std::string StorageBudget::refusal(int64_t usage) const {
                                      " days after they finish (tasks.retention_days)"
                                : "this host keeps finished tasks (tasks.retention_days: 0)";
   return describe(usage) + ": nothing was created; " + wait +
-         ", or ask the administrator to raise the budget";
+         ", or ask the administrator to delete old tasks (coda tasks delete) or raise the budget";
 }
 
 }  // namespace coda::tasks

@@ -58,8 +58,8 @@ class StorageBudget {
 
  private:
   TaskStore& store_;
-  const int64_t limit_bytes_;
-  const int retention_days_;
+  int64_t limit_bytes_;
+  int retention_days_;
   std::mutex mutex_;
   std::map<std::string, int64_t> cached_;  // owner → usage: the last store read plus charges since
 };

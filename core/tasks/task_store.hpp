@@ -142,6 +142,11 @@ class TaskStore {
   int64_t purge_finished_before(int64_t before_ms) {
     return purge_finished_before(before_ms, nullptr);
   }
+  // Deletes one final task (and its events) at once, as retention would: `orphaned_workspaces`
+  // receives its workspace when no remaining task references it. Returns false (and deletes
+  // nothing) when the task is unknown, queued or running.
+  virtual bool delete_finished(const std::string& task_id,
+                               std::vector<std::string>* orphaned_workspaces) = 0;
   // "ok" when the storage is consistent, else what is wrong.
   virtual std::string integrity_check() = 0;
 };

@@ -146,6 +146,17 @@ TEST_F(StorageBudgetAttack, AQuietAgentFillingItsWorkspaceIsMeasuredAndStopped) 
   EXPECT_EQ(
       finished_output(server_->mcp_url(), bob, bearer(kBobToken)).rfind("status completed\n", 0),
       0u);
+
+  // What the refusal says to do works: the administrator deletes the task, alice runs again.
+  const auto deleted = run_coda({"tasks", "delete", attack, "--data-dir", server_->data_dir()});
+  EXPECT_EQ(deleted.exit_code, 0) << deleted.output << deleted.error;
+  EXPECT_NE(deleted.output.find("deleted with its events and its workspace"), std::string::npos)
+      << deleted.output;
+  EXPECT_EQ(workspace_count(), 1u) << "only bob's workspace is left";
+  const std::string again = run(kAliceToken, "fake:ok alice again");
+  EXPECT_EQ(finished_output(server_->mcp_url(), again, bearer(kAliceToken))
+                .rfind("status completed\n", 0),
+            0u);
 }
 
 TEST_F(StorageBudgetAttack, LinksToHugeFilesElsewhereAreNotTheAgentsBytes) {

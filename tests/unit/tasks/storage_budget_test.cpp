@@ -104,7 +104,8 @@ TEST_F(StorageBudgetTest, TheRefusalSaysTheUsageTheBudgetAndWhatToDo) {
             "over the storage budget: your tasks' stored output and workspaces come to 1.5 MiB, "
             "more than the 1.0 MiB that tasks.owner_storage_mb allows: nothing was created; space "
             "comes back as your finished tasks are purged, 30 days after they finish "
-            "(tasks.retention_days), or ask the administrator to raise the budget");
+            "(tasks.retention_days), or ask the administrator to delete old tasks (coda tasks "
+            "delete) or raise the budget");
   EXPECT_NE(budget(1, 0).refusal(2 * kMiB).find("this host keeps finished tasks"),
             std::string::npos);
   EXPECT_NE(budget(1).describe(kMiB + 5000).find("come to 1.005 MiB, more than the 1.000 MiB"),

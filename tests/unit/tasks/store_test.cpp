@@ -314,6 +314,28 @@ TEST_F(StoreTest, PurgeForgetsAWorkspaceSizeWithItsLastTask) {
   EXPECT_EQ(store_->owner_storage("alice").total(), 0);
 }
 
+TEST_F(StoreTest, DeleteFinishedRemovesOneFinalTaskAsRetentionWould) {
+  Task live = make_task("alice", 1, "/ws/chain"), done = make_task("alice", 2, "/ws/chain");
+  Task solo = make_task("alice", 3, "/ws/solo");
+  for (auto* t : {&live, &done, &solo}) ASSERT_TRUE(store_->insert_queued(*t, 10));
+  ASSERT_TRUE(store_->cancel_queued(done.id, 100));
+  ASSERT_TRUE(store_->cancel_queued(solo.id, 100));
+  store_->append_event(solo.id, "output", std::string(10, 'x'), 1, 1000);
+  store_->record_workspace_bytes("alice", "/ws/chain", 70);
+  store_->record_workspace_bytes("alice", "/ws/solo", 500);
+  std::vector<std::string> orphaned;
+  EXPECT_FALSE(store_->delete_finished(live.id, &orphaned)) << "a queued task stays";
+  EXPECT_FALSE(store_->delete_finished("task_unknown", &orphaned));
+  EXPECT_TRUE(store_->delete_finished(done.id, &orphaned));
+  EXPECT_TRUE(orphaned.empty()) << "the chain's queued task still uses its workspace";
+  EXPECT_TRUE(store_->delete_finished(solo.id, &orphaned));
+  EXPECT_EQ(orphaned, std::vector<std::string>{"/ws/solo"});
+  EXPECT_FALSE(store_->get(solo.id));
+  EXPECT_TRUE(store_->events(solo.id, 0, 10).empty());
+  EXPECT_TRUE(store_->get(live.id));
+  EXPECT_EQ(store_->owner_storage("alice").total(), 70) << "the solo workspace and events went";
+}
+
 TEST_F(StoreTest, AStoreOfSchemaOneGainsWorkspaceSizesOnOpen) {
   Task t = make_task("alice", 1, "/ws/a");
   ASSERT_TRUE(store_->insert_queued(t, 10));
