@@ -38,20 +38,11 @@ int64_t StorageBudget::refresh(const std::string& owner) {
 
 bool StorageBudget::admit(const std::string& owner, int64_t bytes) {
   if (!enabled()) return true;
-  {
-    std::lock_guard lock(mutex_);
-    auto it = cached_.find(owner);
-    if (it != cached_.end()) {
-      if (over(it->second + bytes)) return false;
-      it->second += bytes;
-      return true;
-    }
-  }
-  const int64_t usage = store_.owner_storage(owner).total();
+  const int64_t read = usage(owner);  // cached now, unless forgotten meanwhile
   std::lock_guard lock(mutex_);
-  auto it = cached_.emplace(owner, usage).first;
-  if (over(it->second + bytes)) return false;
-  it->second += bytes;
+  int64_t& cached = cached_.try_emplace(owner, read).first->second;
+  if (over(cached + bytes)) return false;
+  cached += bytes;
   return true;
 }
 
