@@ -1,6 +1,6 @@
-// `coda tasks list|show|logs|cancel|check`: the administrator's view of the task store. It opens the
-// store directly (SQLite in WAL mode), so it works while the server runs; a cancel of a running task
-// is a request that the server running it carries out within a second.
+// `coda tasks list|show|logs|cancel|delete|check`: the administrator's view of the task store. It
+// opens the store directly (SQLite in WAL mode), so it works while the server runs; a cancel of a
+// running task is a request that the server running it carries out within a second.
 #include <iostream>
 #include <memory>
 
@@ -10,6 +10,7 @@
 #include "core/tasks/json_text.hpp"
 #include "core/tasks/task_store.hpp"
 #include "core/tasks/task_tools.hpp"
+#include "core/tasks/workspace.hpp"
 
 namespace coda::app {
 namespace {
@@ -25,13 +26,18 @@ struct TasksOptions {
   bool json = false;
 };
 
-std::unique_ptr<tasks::TaskStore> open_store(const TasksOptions& options) {
-  std::string data_dir = options.data_dir;
-  if (data_dir.empty()) {
-    config::Config config = config::load(options.config_path);
-    data_dir = resolve_data_dir(config.server);
-  }
+std::string data_dir_of(const TasksOptions& options) {
+  if (!options.data_dir.empty()) return options.data_dir;
+  config::Config config = config::load(options.config_path);
+  return resolve_data_dir(config.server);
+}
+
+std::unique_ptr<tasks::TaskStore> open_store(const std::string& data_dir) {
   return tasks::open_sqlite_store(data_dir + "/tasks.db");
+}
+
+std::unique_ptr<tasks::TaskStore> open_store(const TasksOptions& options) {
+  return open_store(data_dir_of(options));
 }
 
 // Runs a subcommand body, mapping failures to exit codes with a one-line reason.
@@ -167,6 +173,28 @@ int cancel(const TasksOptions& options) {
   return kExitOk;
 }
 
+int delete_task(const TasksOptions& options) {
+  const std::string data_dir = data_dir_of(options);
+  auto store = open_store(data_dir);
+  auto task = store->get(options.task_id);
+  if (!task) {
+    std::cerr << "coda: no task " << options.task_id << "\n";
+    return kExitFailure;
+  }
+  std::vector<std::string> orphaned;
+  if (!store->delete_finished(options.task_id, &orphaned)) {
+    std::cerr << "coda: task " << options.task_id << " is " << tasks::to_string(task->state)
+              << ": cancel it first (coda tasks cancel " << options.task_id << ")\n";
+    return kExitFailure;
+  }
+  tasks::remove_workspaces(data_dir + "/workspaces", orphaned);
+  std::cout << options.task_id << ": deleted with its events"
+            << (orphaned.empty() ? "; its workspace stays with its session's other tasks"
+                                 : " and its workspace")
+            << "\n";
+  return kExitOk;
+}
+
 int check(const TasksOptions& options) {
   auto store = open_store(options);
   auto result = store->integrity_check();
@@ -178,7 +206,7 @@ int check(const TasksOptions& options) {
 
 void register_tasks_command(CLI::App& app) {
   CLI::App* tasks = app.add_subcommand(
-      "tasks", "Inspect and cancel tasks in the task store (works while the server runs).");
+      "tasks", "Inspect, cancel and delete tasks in the task store (works while the server runs).");
   tasks->require_subcommand(1);
   tasks->footer(kExitCodesHelp);
   auto options = std::make_shared<TasksOptions>();
@@ -216,6 +244,14 @@ void register_tasks_command(CLI::App& app) {
   common(cancel_cmd);
   cancel_cmd->add_option("task_id", options->task_id, "The task id")->required();
   cancel_cmd->callback([options] { run([&] { return cancel(*options); }); });
+
+  CLI::App* delete_cmd = tasks->add_subcommand(
+      "delete",
+      "Delete a finished task and its events now, as retention would, with its workspace unless "
+      "another task of its session uses it (frees the owner's storage budget).");
+  common(delete_cmd);
+  delete_cmd->add_option("task_id", options->task_id, "The task id")->required();
+  delete_cmd->callback([options] { run([&] { return delete_task(*options); }); });
 
   CLI::App* check_cmd =
       tasks->add_subcommand("check", "Check the task store's integrity (exit 1 when damaged).");

@@ -118,6 +118,8 @@ struct TasksConfig {
   int retention_days = 30;
   std::string on_restart = "interrupt";     // interrupt | requeue
   std::size_t events_max_bytes = 8u << 20;  // per task: head and tail kept past this
+  // Per owner: stored events of all their tasks plus their workspaces, MiB; 0 = unlimited.
+  std::int64_t owner_storage_mb = 2048;
   std::string envelope_template;            // file; empty: built-in
 };
 

@@ -18,6 +18,8 @@ void parse_tasks_section(Reader& section, TasksConfig& tasks) {
   tasks.on_restart = section.get_choice("on_restart", tasks.on_restart, {"interrupt", "requeue"});
   tasks.events_max_bytes =
       section.get_bytes("events_max_bytes", tasks.events_max_bytes, 4096, 1ull << 40);
+  tasks.owner_storage_mb =
+      section.get_int("owner_storage_mb", tasks.owner_storage_mb, 0, std::int64_t{1} << 40);
   tasks.envelope_template = section.get_path("envelope_template", tasks.envelope_template);
   if (tasks.default_timeout_s > tasks.max_timeout_s) {
     section.error("default_timeout_s", "must not exceed max_timeout_s (" +

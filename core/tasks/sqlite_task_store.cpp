@@ -85,6 +85,15 @@ CREATE TABLE task_processes (
   PRIMARY KEY (task_id, process_id)
 );
 )SQL",
+    // 2: the measured size of each workspace, for the per-owner storage budget.
+    R"SQL(
+CREATE TABLE workspace_usage (
+  workspace TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  bytes INTEGER NOT NULL
+);
+CREATE INDEX workspace_usage_owner ON workspace_usage (owner);
+)SQL",
 };
 constexpr int kSchemaVersion = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
@@ -431,6 +440,28 @@ class SqliteTaskStore : public TaskStore {
     });
   }
 
+  OwnerStorage owner_storage(const std::string& owner) override {
+    return guarded("sum an owner's storage", [&] {
+      Poco::Int64 events = 0, workspaces = 0;
+      session_ << "SELECT COALESCE(SUM(events_head_bytes + events_tail_bytes), 0) FROM tasks "
+                  "WHERE owner = ?",
+          bind(owner), into(events), now;
+      session_ << "SELECT COALESCE(SUM(bytes), 0) FROM workspace_usage WHERE owner = ?",
+          bind(owner), into(workspaces), now;
+      return OwnerStorage{events, workspaces};
+    });
+  }
+
+  void record_workspace_bytes(const std::string& owner, const std::string& workspace,
+                              int64_t bytes) override {
+    guarded("record a workspace's size", [&] {
+      session_ << "INSERT OR REPLACE INTO workspace_usage (workspace, owner, bytes) "
+                  "VALUES (?, ?, ?)",
+          bind(workspace), bind(owner), bind(static_cast<Poco::Int64>(bytes)), now;
+      return 0;
+    });
+  }
+
   void record_process(const std::string& task_id, const ProcessRecord& r) override {
     guarded("record a process", [&] {
       session_ << "INSERT OR REPLACE INTO task_processes (task_id, process_id, pid, pgid, "
@@ -478,33 +509,20 @@ class SqliteTaskStore : public TaskStore {
                                 std::vector<std::string>* orphaned_workspaces) override {
     return guarded("purge old tasks", [&] {
       Transaction tx(*this);
-      const auto before = static_cast<Poco::Int64>(before_ms);
-      const std::string final_states =
-          "state NOT IN ('queued', 'running') AND finished_ms > 0 AND finished_ms < ?";
-      std::vector<std::string> workspaces;
-      session_ << "SELECT DISTINCT workspace FROM tasks WHERE " + final_states, bind(before),
-          into(workspaces), now;
-      session_ << "DELETE FROM task_events WHERE task_id IN (SELECT id FROM tasks WHERE " +
-                      final_states + ")",
-          bind(before), now;
-      session_ << "DELETE FROM task_processes WHERE task_id IN (SELECT id FROM tasks WHERE " +
-                      final_states + ")",
-          bind(before), now;
-      Statement st(session_);
-      st << "DELETE FROM tasks WHERE " + final_states, bind(before);
-      auto n = static_cast<int64_t>(st.execute());
-      if (orphaned_workspaces) {
-        // In the same transaction: a workspace still named by any task (queued, running, or a newer
-        // finished one of the chain) is kept.
-        for (auto& workspace : workspaces) {
-          Poco::Int64 users = 0;
-          session_ << "SELECT COUNT(*) FROM tasks WHERE workspace = ?", bind(workspace), into(users),
-              now;
-          if (users == 0 && !workspace.empty()) orphaned_workspaces->push_back(workspace);
-        }
-      }
+      auto n = delete_final_tasks("finished_ms > 0 AND finished_ms < ?",
+                                  static_cast<Poco::Int64>(before_ms), orphaned_workspaces);
       tx.commit();
       return n;
+    });
+  }
+
+  bool delete_finished(const std::string& task_id,
+                       std::vector<std::string>* orphaned_workspaces) override {
+    return guarded("delete a task", [&] {
+      Transaction tx(*this);
+      auto n = delete_final_tasks("id = ?", task_id, orphaned_workspaces);
+      tx.commit();
+      return n > 0;
     });
   }
 
@@ -598,6 +616,38 @@ class SqliteTaskStore : public TaskStore {
     if (!query.owner.empty()) st << " AND owner = ?", bind(query.owner);
     if (!query.email.empty()) st << " AND email = ?", bind(query.email);
     if (with_state && query.state) st << " AND state = ?", bind(std::string(to_string(*query.state)));
+  }
+
+  // Deletes the final tasks matching `condition` (one `?`, bound to `value`) with their events and
+  // processes; caller holds mutex_ and a transaction. A workspace still named by any task (queued,
+  // running, or a newer finished one of the chain) is kept, and so is its recorded size; the
+  // others' records go and they are added to `orphaned_workspaces` when given. Returns how many
+  // went.
+  template <typename Value>
+  int64_t delete_final_tasks(const std::string& condition, const Value& value,
+                             std::vector<std::string>* orphaned_workspaces) {
+    const std::string final_tasks = "state NOT IN ('queued', 'running') AND " + condition;
+    std::vector<std::string> workspaces;
+    session_ << "SELECT DISTINCT workspace FROM tasks WHERE " + final_tasks, bind(value),
+        into(workspaces), now;
+    session_ << "DELETE FROM task_events WHERE task_id IN (SELECT id FROM tasks WHERE " +
+                    final_tasks + ")",
+        bind(value), now;
+    session_ << "DELETE FROM task_processes WHERE task_id IN (SELECT id FROM tasks WHERE " +
+                    final_tasks + ")",
+        bind(value), now;
+    Statement st(session_);
+    st << "DELETE FROM tasks WHERE " + final_tasks, bind(value);
+    auto n = static_cast<int64_t>(st.execute());
+    for (auto& workspace : workspaces) {
+      Poco::Int64 users = 0;
+      session_ << "SELECT COUNT(*) FROM tasks WHERE workspace = ?", bind(workspace), into(users),
+          now;
+      if (users != 0) continue;
+      session_ << "DELETE FROM workspace_usage WHERE workspace = ?", bind(workspace), now;
+      if (orphaned_workspaces && !workspace.empty()) orphaned_workspaces->push_back(workspace);
+    }
+    return n;
   }
 
   std::optional<Task> get_unlocked(const std::string& task_id) {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "core/tasks/json_text.hpp"
@@ -21,6 +22,9 @@ using Clock = std::chrono::steady_clock;
 
 constexpr auto kSchedulerTick = std::chrono::milliseconds(500);
 constexpr auto kPurgeEvery = std::chrono::hours(1);
+// How often a running task's workspace is measured for the storage budget, at least; a walk that
+// takes long waits ten times its duration, so measuring never takes more than a tenth of the time.
+constexpr auto kMeasureEvery = std::chrono::seconds(2);
 constexpr std::size_t kMaxPromptBytes = 1u << 20;
 constexpr std::size_t kMaxContextBytes = 256u << 10;
 constexpr std::size_t kMaxProgressChars = 500;
@@ -137,6 +141,13 @@ struct TaskEngine::Run {
   std::optional<TaskState> stop_reason;  // cancelled, timed_out or interrupted once asked to stop
   Clock::time_point force_at;            // when a stop that the agent ignores is forced
   util::Utf8Stream output;               // the agent's text events, made valid UTF-8 (engine mutex)
+  // The storage budget (engine mutex).
+  std::string owner;
+  std::size_t events_bytes = 0;  // what this run's output holds in the store, at most the cap
+  bool over_budget = false;      // the owner went over: its output is no longer stored
+  bool workspace_unmeasurable = false;  // the last measurement was incomplete
+  Clock::time_point next_measure;       // when its workspace is measured next (epoch: at once)
+  std::string stop_error;  // the host's reason when it stopped the run (set by stop_run)
 };
 
 namespace {
@@ -182,6 +193,7 @@ TaskEngine::TaskEngine(const config::TasksConfig& tasks, const config::AgentsCon
       data_dir_(std::move(data_dir)),
       processes_(processes),
       store_(std::move(store)),
+      budget_(*store_, tasks_),
       envelope_(tasks.envelope_template.empty() ? Envelope()
                                                 : Envelope::from_file(tasks.envelope_template)),
       runner_(runner_id(data_dir_)) {
@@ -313,6 +325,10 @@ Task TaskEngine::submit(const auth::Identity& who, const RunRequest& request) {
   }
   task.state = TaskState::kQueued;
   task.created_ms = now_ms();
+  if (budget_.enabled()) {
+    const int64_t used = budget_.refresh(task.owner);
+    if (budget_.over(used)) throw TaskError(Kind::kBusy, budget_.refusal(used));
+  }
   switch (store_->insert_queued_checked(task, tasks_.max_queued, tasks_.max_queued_per_owner)) {
     case TaskStore::InsertResult::kInserted:
       break;
@@ -517,6 +533,7 @@ void TaskEngine::scheduler_loop() {
     }
     try {
       check_deadlines();
+      enforce_storage_budget();
       for (const auto& id : store_->cancel_requests(runner_)) {
         std::shared_ptr<Run> run;
         {
@@ -588,10 +605,21 @@ void TaskEngine::launch(Task task) {
     wake_scheduler();
   };
 
+  try {
+    // A task queued before its owner went over the storage budget does not start.
+    if (const int64_t used = budget_.refresh(task.owner); budget_.over(used)) {
+      fail(budget_.describe(used) + ": the task was not started", "[]");
+      return;
+    }
+  } catch (const std::exception& e) {
+    logger().warning("task " + task.id + ": storage budget not checked: " + e.what());
+  }
+
   auto run = std::make_shared<Run>();
   run->task_id = task.id;
   run->timeout_s = task.timeout_s;
   run->workspace = task.workspace;
+  run->owner = task.owner;
   std::string prompt, prompt_file, home;
   std::optional<Task> previous;
   try {
@@ -720,20 +748,25 @@ void TaskEngine::launch(Task task) {
   }
 }
 
-void TaskEngine::stop_run(const std::shared_ptr<Run>& run, TaskState why) {
+void TaskEngine::stop_run(const std::shared_ptr<Run>& run, TaskState why,
+                          const std::string& reason) {
   std::shared_ptr<AgentBackend> backend;
   {
     std::lock_guard lock(mutex_);
     if (run->stop_reason || !runs_.count(run->handle)) return;
     run->stop_reason = why;
+    run->stop_error = reason;
     run->force_at = Clock::now() + std::chrono::seconds(agents_.policy.kill_grace_s + 5);
     backend = run->backend;
   }
-  std::string what =
-      why == TaskState::kTimedOut
-          ? "timed out after " + std::to_string(run->timeout_s) + " s: stopping the agent"
-      : why == TaskState::kCancelled ? "cancelled: stopping the agent"
-                                     : "the host is stopping: stopping the agent";
+  std::string what = "the host is stopping: stopping the agent";
+  if (!reason.empty()) {
+    what = reason + ": stopping the agent";
+  } else if (why == TaskState::kTimedOut) {
+    what = "timed out after " + std::to_string(run->timeout_s) + " s: stopping the agent";
+  } else if (why == TaskState::kCancelled) {
+    what = "cancelled: stopping the agent";
+  }
   try {
     store_->append_event(run->task_id, "host", what, now_ms(), tasks_.events_max_bytes);
   } catch (const std::exception& e) {
@@ -771,9 +804,13 @@ void TaskEngine::check_deadlines() {
     TaskOutcome outcome;
     outcome.state = *run->stop_reason;
     outcome.finished_ms = now_ms();
-    outcome.errors_json =
-        R"(["the agent did not report its end within the kill grace; its process group was killed"])";
+    Poco::JSON::Array::Ptr errors = new Poco::JSON::Array;
+    if (!run->stop_error.empty()) errors->add(run->stop_error + "; the agent was stopped");
+    errors->add(
+        "the agent did not report its end within the kill grace; its process group was killed");
+    outcome.errors_json = to_json_text(errors);
     outcome.files_changed_json = files_changed_json(run->workspace, run->before);
+    record_final_workspace(*run);
     finalize(run->task_id, backend_name(*run), outcome);
   }
 }
@@ -803,12 +840,14 @@ std::string TaskEngine::backend_name(const Run& run) const {
 void TaskEngine::set_run_finished(RunFinished callback) { run_finished_ = std::move(callback); }
 
 void TaskEngine::on_event(uint64_t handle, int kind, std::string_view data) {
+  std::shared_ptr<Run> run;
   std::string task_id;
   std::string text;  // what the backend sent, as valid UTF-8: it is stored and served as JSON
   {
     std::lock_guard lock(mutex_);
     auto it = runs_.find(handle);
     if (it == runs_.end()) return;
+    run = it->second;
     task_id = it->second->task_id;
     // Output comes in arbitrary chunks; progress and JSON events are whole messages.
     text = kind == 2 || kind == 3 ? util::valid_utf8(data) : it->second->output.feed(data);
@@ -820,14 +859,14 @@ void TaskEngine::on_event(uint64_t handle, int kind, std::string_view data) {
         auto message = trim(text);
         if (message.size() > kMaxProgressChars) message.resize(kMaxProgressChars);
         store_->set_progress(task_id, message);
-        store_->append_event(task_id, "progress", message, now_ms(), tasks_.events_max_bytes);
+        store_output(run, "progress", message);
         break;
       }
       case 3:  // CODA_TASK_EVENT_JSON
-        store_->append_event(task_id, "event", text, now_ms(), tasks_.events_max_bytes);
+        store_output(run, "event", text);
         break;
       default: {  // CODA_TASK_TEXT: output; "PROGRESS: ..." lines are progress reports
-        store_->append_event(task_id, "output", text, now_ms(), tasks_.events_max_bytes);
+        store_output(run, "output", text);
         std::size_t pos = text.rfind("PROGRESS:");
         if (pos != std::string::npos && (pos == 0 || text[pos - 1] == '\n')) {
           auto end = text.find('\n', pos);
@@ -844,6 +883,108 @@ void TaskEngine::on_event(uint64_t handle, int kind, std::string_view data) {
   notify_changed();  // wakes coda_get_result calls waiting for new events (events_after)
 }
 
+// ---- the storage budget -------------------------------------------------------------------------
+
+bool TaskEngine::store_output(const std::shared_ptr<Run>& run, const std::string& stream,
+                              const std::string& data) {
+  // Past events_max_bytes the store keeps head and tail: a run never holds more than that, so
+  // only what it adds below the cap is charged to its owner.
+  std::size_t charge = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (run->over_budget) return false;
+    charge = std::min(run->events_bytes + data.size(), tasks_.events_max_bytes) - run->events_bytes;
+  }
+  if (!budget_.admit(run->owner, static_cast<int64_t>(charge))) {
+    stop_storing_output(run,
+                        budget_.describe(budget_.usage(run->owner) + static_cast<int64_t>(charge)));
+    wake_scheduler();  // which stops the run
+    return false;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    run->events_bytes += charge;
+  }
+  store_->append_event(run->task_id, stream, data, now_ms(), tasks_.events_max_bytes);
+  return true;
+}
+
+void TaskEngine::stop_storing_output(const std::shared_ptr<Run>& run, const std::string& reason) {
+  {
+    std::lock_guard lock(mutex_);
+    if (run->over_budget) return;
+    run->over_budget = true;
+  }
+  try {
+    store_->append_event(run->task_id, "host", reason + ": the task's further output is not stored",
+                         now_ms(), tasks_.events_max_bytes);
+  } catch (const std::exception& e) {
+    logger().warning(e.what());
+  }
+}
+
+void TaskEngine::enforce_storage_budget() {
+  if (!budget_.enabled()) return;
+  std::vector<std::shared_ptr<Run>> live, due;
+  std::set<std::shared_ptr<Run>> refused;  // output was refused: already over
+  {
+    std::lock_guard lock(mutex_);
+    const auto now = Clock::now();
+    for (auto& [handle, run] : runs_) {
+      if (run->stop_reason) continue;
+      live.push_back(run);
+      if (run->over_budget) {
+        refused.insert(run);
+      } else if (now >= run->next_measure) {
+        due.push_back(run);
+      }
+    }
+  }
+  std::set<std::string> owners;  // whose figure changed
+  for (const auto& run : due) {
+    const auto started = Clock::now();
+    const WorkspaceUsage usage = budget_.record_workspace(run->owner, run->workspace);
+    const auto took = Clock::now() - started;
+    {
+      std::lock_guard lock(mutex_);
+      run->next_measure = Clock::now() + std::max<Clock::duration>(kMeasureEvery, took * 10);
+      run->workspace_unmeasurable = !usage.complete;
+    }
+    owners.insert(run->owner);
+  }
+  for (const auto& owner : owners) budget_.refresh(owner);
+  for (const auto& run : live) {
+    const int64_t used = budget_.usage(run->owner);
+    if (!refused.count(run) && (!owners.count(run->owner) || !budget_.over(used))) continue;
+    bool unmeasurable;
+    {
+      std::lock_guard lock(mutex_);
+      unmeasurable = run->workspace_unmeasurable;
+    }
+    const std::string reason =
+        unmeasurable ? budget_.describe_unmeasurable() : budget_.describe(used);
+    stop_storing_output(run, reason);  // the run's output is refused from here on (once)
+    stop_run(run, TaskState::kFailed, reason);
+  }
+}
+
+void TaskEngine::record_final_workspace(const Run& run) {
+  if (!budget_.enabled()) return;
+  try {
+    budget_.record_workspace(run.owner, run.workspace);  // what it wrote since the last time
+    bool owner_runs = false;
+    {
+      std::lock_guard lock(mutex_);
+      for (const auto& [handle, other] : runs_) {
+        if (other->owner == run.owner) owner_runs = true;
+      }
+    }
+    if (!owner_runs) budget_.forget(run.owner);
+  } catch (const std::exception& e) {
+    logger().warning("task " + run.task_id + ": workspace size not recorded: " + e.what());
+  }
+}
+
 void TaskEngine::on_finished(uint64_t handle, std::string_view result_json) {
   std::shared_ptr<Run> run;
   {
@@ -857,9 +998,7 @@ void TaskEngine::on_finished(uint64_t handle, std::string_view result_json) {
   if (processes_ != nullptr) processes_->set_task_home(handle, "");
   try {
     // The agent's last bytes ended inside a character: kept as U+FFFD, not dropped.
-    if (auto rest = run->output.finish(); !rest.empty()) {
-      store_->append_event(run->task_id, "output", rest, now_ms(), tasks_.events_max_bytes);
-    }
+    if (auto rest = run->output.finish(); !rest.empty()) store_output(run, "output", rest);
     // Everything below reaches JSON clients; an agent may have written any bytes into it.
     Report report;
     merge_report(report, parse_object(util::valid_utf8(result_json)), false);
@@ -891,6 +1030,14 @@ void TaskEngine::on_finished(uint64_t handle, std::string_view result_json) {
     } else {
       outcome.state = *report.state;
     }
+    if (!run->stop_error.empty()) {
+      // The host's reason is the cause; what the agent reported on its way out follows it.
+      Poco::JSON::Array::Ptr errors = new Poco::JSON::Array;
+      errors->add(run->stop_error + "; the agent was stopped");
+      for (const auto& e : *report.errors) errors->add(e);
+      report.errors = errors;
+      report.summary = "Stopped: " + run->stop_error + ".";
+    }
     if (report.summary.empty()) {
       if (outcome.state == TaskState::kTimedOut) {
         report.summary = "Timed out after " + std::to_string(run->timeout_s) + " s.";
@@ -907,6 +1054,7 @@ void TaskEngine::on_finished(uint64_t handle, std::string_view result_json) {
     outcome.agent_session = report.agent_session;
     outcome.files_changed_json = files_changed_json(run->workspace, run->before);
     if (processes_ != nullptr) processes_->terminate_task(handle);  // no stragglers
+    record_final_workspace(*run);
     finalize(run->task_id, backend_name(*run), outcome);
   } catch (const std::exception& e) {
     logger().error("task " + run->task_id + ": recording the result failed: " + e.what());

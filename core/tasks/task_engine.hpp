@@ -17,6 +17,7 @@
 #include "core/process/process_service.hpp"
 #include "core/tasks/agent_backend.hpp"
 #include "core/tasks/envelope.hpp"
+#include "core/tasks/storage_budget.hpp"
 #include "core/tasks/task.hpp"
 #include "core/tasks/task_store.hpp"
 
@@ -129,7 +130,19 @@ class TaskEngine : public std::enable_shared_from_this<TaskEngine>, public proce
   void on_event(uint64_t handle, int kind, std::string_view data);
   void on_finished(uint64_t handle, std::string_view result_json);
   // Asks the run's backend to stop and kills its process group; `why` becomes the final state.
-  void stop_run(const std::shared_ptr<Run>& run, TaskState why);
+  // A non-empty `reason` (the host's, e.g. the storage budget) is added to the task's errors.
+  void stop_run(const std::shared_ptr<Run>& run, TaskState why, const std::string& reason = "");
+  // Stores one piece of the run's output unless its owner is over the storage budget; then the run
+  // is marked over (stop_storing_output) and the scheduler stops it. Returns whether it was stored.
+  bool store_output(const std::shared_ptr<Run>& run, const std::string& stream,
+                    const std::string& data);
+  // From now on nothing the run outputs is stored; the first call adds one host event saying so.
+  void stop_storing_output(const std::shared_ptr<Run>& run, const std::string& reason);
+  // The scheduler's budget work: measures the workspaces of running tasks that are due, and stops
+  // (failed) every run whose owner is over tasks.owner_storage_mb.
+  void enforce_storage_budget();
+  // Records the final size of a run's workspace once it ended.
+  void record_final_workspace(const Run& run);
   // Ends a run that was still registered: its outcome goes to the store (or, for an interrupted
   // task at shutdown with on_restart: requeue, the task is queued again).
   void finalize(const std::string& task_id, const std::string& backend, const TaskOutcome& outcome);
@@ -146,6 +159,7 @@ class TaskEngine : public std::enable_shared_from_this<TaskEngine>, public proce
   std::string data_dir_;
   process::ProcessService* processes_;
   std::unique_ptr<TaskStore> store_;
+  StorageBudget budget_;  // over store_
   Envelope envelope_;
   std::string runner_;
 

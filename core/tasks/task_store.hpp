@@ -54,6 +54,14 @@ struct ProcessRecord {
   uint64_t start_time = 0;  // /proc/<pid>/stat field 22
 };
 
+// The storage an owner's tasks hold, as the store knows it (the per-owner budget,
+// tasks.owner_storage_mb).
+struct OwnerStorage {
+  int64_t events_bytes = 0;     // the stored events of every task of the owner
+  int64_t workspace_bytes = 0;  // the last recorded size of each of their workspaces, summed
+  int64_t total() const { return events_bytes + workspace_bytes; }
+};
+
 // Thread-safe: every member may be called from any thread.
 class TaskStore {
  public:
@@ -109,6 +117,15 @@ class TaskStore {
   virtual std::vector<TaskEvent> events(const std::string& task_id, int64_t after_seq,
                                         int limit) = 0;
 
+  // What `owner`'s tasks hold: the bytes of their stored events (what append_event kept) and the
+  // workspace sizes recorded by record_workspace_bytes. Costs one indexed pass over the owner's
+  // tasks and workspaces.
+  virtual OwnerStorage owner_storage(const std::string& owner) = 0;
+  // Records the measured size of `workspace`, a workspace of `owner`'s tasks, replacing the last
+  // figure. The record goes when the workspace's last task is purged (purge_finished_before).
+  virtual void record_workspace_bytes(const std::string& owner, const std::string& workspace,
+                                      int64_t bytes) = 0;
+
   virtual void record_process(const std::string& task_id, const ProcessRecord& record) = 0;
   virtual void remove_process(const std::string& task_id, uint64_t process_id) = 0;
   // Process groups recorded for tasks of `runner` ("" = any runner; all of them: the caller checks
@@ -117,13 +134,19 @@ class TaskStore {
   virtual void clear_processes(const std::string& runner) = 0;
 
   // Deletes final tasks (and their events) that finished before `before_ms`. Returns how many. When
-  // `orphaned_workspaces` is given, it receives the workspaces of the deleted tasks that no remaining
-  // task references (a session chain's workspace goes with its last task, never before).
+  // `orphaned_workspaces` is given, it receives the workspaces of the deleted tasks that no
+  // remaining task references (a session chain's workspace goes with its last task, never before);
+  // their recorded sizes are forgotten either way.
   virtual int64_t purge_finished_before(int64_t before_ms,
                                         std::vector<std::string>* orphaned_workspaces) = 0;
   int64_t purge_finished_before(int64_t before_ms) {
     return purge_finished_before(before_ms, nullptr);
   }
+  // Deletes one final task (and its events) at once, as retention would: `orphaned_workspaces`
+  // receives its workspace when no remaining task references it. Returns false (and deletes
+  // nothing) when the task is unknown, queued or running.
+  virtual bool delete_finished(const std::string& task_id,
+                               std::vector<std::string>* orphaned_workspaces) = 0;
   // "ok" when the storage is consistent, else what is wrong.
   virtual std::string integrity_check() = 0;
 };

@@ -1,8 +1,14 @@
 #include "core/tasks/workspace.hpp"
 
 #include <Poco/Logger.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <stdexcept>
 #include <system_error>
@@ -70,6 +76,102 @@ int remove_workspaces(const std::string& root, const std::vector<std::string>& w
     }
   }
   return removed;
+}
+
+namespace {
+
+// The walk of measure_workspace: directories opened below a descriptor with O_NOFOLLOW, entries
+// lstat-ed through it, so nothing an agent renames mid-walk leads the host outside the workspace.
+class UsageWalk {
+ public:
+  UsageWalk(std::size_t max_entries, int max_depth)
+      : max_entries_(max_entries), max_depth_(max_depth) {}
+
+  // Adds what the directory open at `fd` holds, `depth` levels below the workspace; closes fd.
+  void add_directory(int fd, int depth) {
+    DIR* dir = ::fdopendir(fd);
+    if (dir == nullptr) {
+      ::close(fd);
+      usage_.complete = false;
+      return;
+    }
+    while (usage_.complete) {
+      errno = 0;
+      const dirent* entry = ::readdir(dir);
+      if (entry == nullptr) {
+        if (errno != 0) usage_.complete = false;
+        break;
+      }
+      const char* name = entry->d_name;
+      if (std::strcmp(name, ".") == 0 || std::strcmp(name, "..") == 0) continue;
+      if (usage_.entries >= max_entries_) {
+        usage_.complete = false;
+        break;
+      }
+      struct stat st {};
+      if (::fstatat(::dirfd(dir), name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (errno != ENOENT) usage_.complete = false;  // ENOENT: deleted meanwhile
+        continue;
+      }
+      ++usage_.entries;
+      const uint64_t bytes = static_cast<uint64_t>(st.st_blocks) * 512;
+      if (!S_ISDIR(st.st_mode) && st.st_nlink > 1) {
+        linked_.push_back({st.st_dev, st.st_ino, bytes});  // counted once, at the end
+      } else {
+        usage_.bytes += bytes;
+      }
+      if (!S_ISDIR(st.st_mode)) continue;
+      if (depth + 1 > max_depth_) {
+        usage_.complete = false;
+        break;
+      }
+      const int sub = ::openat(::dirfd(dir), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (sub < 0) {
+        if (errno != ENOENT) usage_.complete = false;
+        continue;
+      }
+      add_directory(sub, depth + 1);
+    }
+    ::closedir(dir);
+  }
+
+  WorkspaceUsage finish() {
+    std::sort(linked_.begin(), linked_.end(), [](const Linked& a, const Linked& b) {
+      return a.dev != b.dev ? a.dev < b.dev : a.ino < b.ino;
+    });
+    for (std::size_t i = 0; i < linked_.size(); ++i) {
+      if (i == 0 || linked_[i].dev != linked_[i - 1].dev || linked_[i].ino != linked_[i - 1].ino) {
+        usage_.bytes += linked_[i].bytes;
+      }
+    }
+    return usage_;
+  }
+
+ private:
+  struct Linked {
+    dev_t dev;
+    ino_t ino;
+    uint64_t bytes;
+  };
+  std::size_t max_entries_;
+  int max_depth_;
+  WorkspaceUsage usage_;
+  std::vector<Linked> linked_;  // files with several links, by inode
+};
+
+}  // namespace
+
+WorkspaceUsage measure_workspace(const std::string& workspace, std::size_t max_entries,
+                                 int max_depth) {
+  UsageWalk walk(max_entries, max_depth);
+  const int fd = ::open(workspace.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    WorkspaceUsage usage;
+    usage.complete = errno == ENOENT;
+    return usage;
+  }
+  walk.add_directory(fd, 0);
+  return walk.finish();
 }
 
 WorkspaceSnapshot WorkspaceSnapshot::take(const std::string& workspace, std::size_t max_files) {

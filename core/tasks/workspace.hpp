@@ -30,10 +30,27 @@ std::string prepare_owner_home(const std::string& data_dir, const std::string& o
 // thrown.
 int remove_workspaces(const std::string& root, const std::vector<std::string>& workspaces);
 
-// The state of every regular file and symlink in a workspace (relative path → size and mtime),
-// taken before and after a run. Skips .git and .coda; stops after `max_files` entries (marking
-// itself truncated) so a huge tree cannot stall the scheduler. Plain value; not shared between
-// threads.
+// What a workspace holds on disk, as `du` counts it.
+struct WorkspaceUsage {
+  uint64_t bytes = 0;       // allocated blocks of every file, directory and symlink below it
+  std::size_t entries = 0;  // entries seen
+  bool complete = true;     // false: some of it could not be measured, `bytes` is a lower bound
+};
+
+// Measures `workspace` without following any symlink below it (a link counts as itself, never as
+// what it names: an agent may plant links to huge files elsewhere) and counting a file with several
+// hard links once. Incomplete, rather than unbounded, past `max_entries` entries or `max_depth`
+// levels, or where a directory cannot be read (an agent may chmod one to hide what it holds). A
+// missing workspace measures 0. Costs one lstat per entry; for periodic checks, not per event.
+inline constexpr std::size_t kMaxMeasuredEntries = 1000000;
+inline constexpr int kMaxMeasuredDepth = 128;
+WorkspaceUsage measure_workspace(const std::string& workspace,
+                                 std::size_t max_entries = kMaxMeasuredEntries,
+                                 int max_depth = kMaxMeasuredDepth);
+
+// The state of every regular file and symlink in a workspace (relative path → size and mtime), taken
+// before and after a run. Skips .git and .coda; stops after `max_files` entries (marking itself
+// truncated) so a huge tree cannot stall the scheduler. Plain value; not shared between threads.
 class WorkspaceSnapshot {
  public:
   static WorkspaceSnapshot take(const std::string& workspace, std::size_t max_files = 200000);

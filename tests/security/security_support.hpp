@@ -132,7 +132,8 @@ inline std::string with_fake_script(std::string text, const std::string& script)
   return text;
 }
 
-// Polls coda_get_result until the task is no longer queued or running; returns every event's data.
+// Polls coda_get_result until the task is no longer queued or running; returns "status <status>"
+// and then every event's data (all pages), one per line.
 inline std::string finished_output(const std::string& mcp_url, const std::string& task_id,
                                    const Headers& caller) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
@@ -145,11 +146,20 @@ inline std::string finished_output(const std::string& mcp_url, const std::string
     const auto status = result.structured->getValue<std::string>("status");
     if (status == "queued" || status == "running") continue;
     std::string out = "status " + status + "\n";
-    auto events = result.structured->getArray("events");
-    for (std::size_t i = 0; events && i < events->size(); ++i) {
-      out += events->getObject(i)->optValue<std::string>("data", "") + "\n";
+    while (true) {
+      auto events = result.structured->getArray("events");
+      for (std::size_t i = 0; events && i < events->size(); ++i) {
+        out += events->getObject(i)->optValue<std::string>("data", "") + "\n";
+      }
+      if (!result.structured->optValue<bool>("has_more", false)) return out;
+      const auto after = result.structured->getValue<int64_t>("next_seq") - 1;
+      result = call_tool_at(
+          mcp_url, "coda_get_result",
+          R"({"task_id":")" + task_id + R"(","events_after":)" + std::to_string(after) + "}",
+          caller);
+      EXPECT_FALSE(result.is_error) << result.text;
+      if (result.is_error || result.structured.isNull()) return out;
     }
-    return out;
   }
   ADD_FAILURE() << "task " << task_id << " did not finish";
   return "";

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <vector>
@@ -37,6 +38,13 @@ std::string read_file(const std::string& path) {
   std::ostringstream out;
   out << in.rdbuf();
   return out.str();
+}
+
+std::string incompressible_bytes(std::size_t bytes) {
+  std::mt19937_64 random(bytes);
+  std::string out(bytes, '\0');
+  for (char& c : out) c = static_cast<char>(random());
+  return out;
 }
 
 }  // namespace coda::test

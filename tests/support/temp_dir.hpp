@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 namespace coda::test {
@@ -24,5 +25,9 @@ class TempDir {
 
 // The whole content of a file ("" when missing).
 std::string read_file(const std::string& path);
+
+// `bytes` bytes of incompressible (pseudo-random) content: written to a file, it takes that much
+// disk even on a compressing file system.
+std::string incompressible_bytes(std::size_t bytes);
 
 }  // namespace coda::test

@@ -118,6 +118,7 @@ TEST(ConfigDefaults, AnOmittedKeyMeansTheSameAsTheEmbeddedFile) {
   EXPECT_EQ(t.retention_days, u.retention_days);
   EXPECT_EQ(t.on_restart, u.on_restart);
   EXPECT_EQ(t.events_max_bytes, u.events_max_bytes);
+  EXPECT_EQ(t.owner_storage_mb, u.owner_storage_mb);
   EXPECT_EQ(t.envelope_template, u.envelope_template);
   const AgentPolicy &p = file.agents.policy, &q = empty.agents.policy;
   EXPECT_EQ(file.agents.selectable, empty.agents.selectable);
@@ -349,6 +350,30 @@ TEST(ConfigErrors, WrongTypesNameTheExpectedRange) {
             "t.yaml:2:21: tasks.events_max_bytes: expected a size in bytes from 4096 to "
             "1099511627776 (a number, optionally with KiB, MiB, GiB, KB, MB or GB), got "
             "'10 parsecs'");
+}
+
+TEST(ConfigTasks, OwnerStorageBudgetIsMibPerOwnerAndZeroMeansUnlimited) {
+  const Config defaults =
+      load_string(kDefaultConfigYaml, "<built-in>", "", env_of({{"HOME", "/h"}}));
+  EXPECT_EQ(defaults.tasks.owner_storage_mb, 2048);
+  EXPECT_EQ(load_text("tasks:\n  owner_storage_mb: 64\n").tasks.owner_storage_mb, 64);
+  EXPECT_EQ(load_text("tasks:\n  owner_storage_mb: 0\n").tasks.owner_storage_mb, 0);
+  EXPECT_EQ(load_text("tasks:\n  owner_storage_mb: '${BUDGET:-5}'\n").tasks.owner_storage_mb, 5);
+}
+
+TEST(ConfigTasks, BadOwnerStorageBudgetsAreLocatedErrors) {
+  EXPECT_EQ(error_of("tasks:\n  owner_storage_mb: -1\n"),
+            "t.yaml:2:21: tasks.owner_storage_mb: expected an integer from 0 to 1099511627776, "
+            "got '-1'");
+  EXPECT_EQ(error_of("tasks:\n  owner_storage_mb: 2GiB\n"),
+            "t.yaml:2:21: tasks.owner_storage_mb: expected an integer from 0 to 1099511627776, "
+            "got '2GiB'");
+  EXPECT_EQ(error_of("tasks:\n  owner_storage_mb: [1]\n"),
+            "t.yaml:2:21: tasks.owner_storage_mb: expected an integer from 0 to 1099511627776, "
+            "got a list");
+  EXPECT_EQ(error_of("tasks:\n  owner_storage: 10\n"),
+            "t.yaml:2:3: tasks.owner_storage: unknown key 'owner_storage' (did you mean "
+            "'owner_storage_mb'?)");
 }
 
 TEST(ConfigErrors, BadChoicesListTheChoices) {

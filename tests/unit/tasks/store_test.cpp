@@ -1,9 +1,13 @@
-// The SQLite task store: schema, queue limits, atomic claims, bounded events, retention.
+// The SQLite task store: schema, queue limits, atomic claims, bounded events, retention, and what
+// each owner's tasks hold (the storage budget).
 #include <atomic>
 #include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
+
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/Session.h>
 
 #include "core/tasks/task_store.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -258,6 +262,95 @@ TEST_F(StoreTest, PurgeNamesAWorkspaceOnlyWhenItsLastTaskGoes) {
   orphaned.clear();
   EXPECT_EQ(store_->purge_finished_before(10000, &orphaned), 1);
   EXPECT_EQ(orphaned, std::vector<std::string>{"/ws/chain"});
+}
+
+TEST_F(StoreTest, OwnerStorageSumsTheKeptEventsOfEveryTaskOfTheOwner) {
+  Task a1 = make_task("alice", 1), a2 = make_task("alice", 2), b = make_task("bob", 3);
+  for (auto* t : {&a1, &a2, &b}) ASSERT_TRUE(store_->insert_queued(*t, 10));
+  EXPECT_EQ(store_->owner_storage("alice").total(), 0);
+  store_->append_event(a1.id, "output", std::string(300, 'x'), 1, 1000);
+  store_->append_event(a2.id, "output", std::string(200, 'y'), 1, 1000);
+  store_->append_event(b.id, "output", std::string(50, 'z'), 1, 1000);
+  EXPECT_EQ(store_->owner_storage("alice").events_bytes, 500);
+  EXPECT_EQ(store_->owner_storage("bob").events_bytes, 50);
+  EXPECT_EQ(store_->owner_storage("carol").total(), 0);
+  // Past events_max_bytes only the kept head and tail count, not what was dropped.
+  for (int i = 0; i < 50; ++i) {
+    store_->append_event(a1.id, "output", std::string(100, 'w'), i, 1000);
+  }
+  std::size_t kept = 0;
+  for (const auto& e : store_->events(a1.id, 0, 1000)) kept += e.data.size();
+  EXPECT_LE(kept, 1000u);
+  EXPECT_EQ(store_->owner_storage("alice").events_bytes, static_cast<int64_t>(kept) + 200);
+}
+
+TEST_F(StoreTest, OwnerStorageAddsTheLastRecordedSizeOfEachWorkspace) {
+  Task a1 = make_task("alice", 1, "/ws/one"), a2 = make_task("alice", 2, "/ws/one");
+  Task a3 = make_task("alice", 3, "/ws/two"), b = make_task("bob", 4, "/ws/bob");
+  for (auto* t : {&a1, &a2, &a3, &b}) ASSERT_TRUE(store_->insert_queued(*t, 10));
+  store_->record_workspace_bytes("alice", "/ws/one", 4000);
+  store_->record_workspace_bytes("alice", "/ws/one", 1000);  // a later measurement replaces
+  store_->record_workspace_bytes("alice", "/ws/two", 20);
+  store_->record_workspace_bytes("bob", "/ws/bob", 7);
+  store_->append_event(a3.id, "output", "abc", 1, 1000);
+  const OwnerStorage alice = store_->owner_storage("alice");
+  EXPECT_EQ(alice.workspace_bytes, 1020) << "a session chain's workspace counts once";
+  EXPECT_EQ(alice.events_bytes, 3);
+  EXPECT_EQ(alice.total(), 1023);
+  EXPECT_EQ(store_->owner_storage("bob").total(), 7);
+}
+
+TEST_F(StoreTest, PurgeForgetsAWorkspaceSizeWithItsLastTask) {
+  Task old_task = make_task("alice", 1, "/ws/chain"), new_task = make_task("alice", 2, "/ws/chain");
+  for (auto* t : {&old_task, &new_task}) ASSERT_TRUE(store_->insert_queued(*t, 10));
+  store_->append_event(old_task.id, "output", std::string(10, 'x'), 1, 1000);
+  store_->record_workspace_bytes("alice", "/ws/chain", 500);
+  ASSERT_TRUE(store_->cancel_queued(old_task.id, 100));
+  ASSERT_TRUE(store_->cancel_queued(new_task.id, 5000));
+  EXPECT_EQ(store_->purge_finished_before(1000), 1);
+  EXPECT_EQ(store_->owner_storage("alice").events_bytes, 0) << "purged events no longer count";
+  EXPECT_EQ(store_->owner_storage("alice").workspace_bytes, 500) << "the chain still uses it";
+  EXPECT_EQ(store_->purge_finished_before(10000), 1);
+  EXPECT_EQ(store_->owner_storage("alice").total(), 0);
+}
+
+TEST_F(StoreTest, DeleteFinishedRemovesOneFinalTaskAsRetentionWould) {
+  Task live = make_task("alice", 1, "/ws/chain"), done = make_task("alice", 2, "/ws/chain");
+  Task solo = make_task("alice", 3, "/ws/solo");
+  for (auto* t : {&live, &done, &solo}) ASSERT_TRUE(store_->insert_queued(*t, 10));
+  ASSERT_TRUE(store_->cancel_queued(done.id, 100));
+  ASSERT_TRUE(store_->cancel_queued(solo.id, 100));
+  store_->append_event(solo.id, "output", std::string(10, 'x'), 1, 1000);
+  store_->record_workspace_bytes("alice", "/ws/chain", 70);
+  store_->record_workspace_bytes("alice", "/ws/solo", 500);
+  std::vector<std::string> orphaned;
+  EXPECT_FALSE(store_->delete_finished(live.id, &orphaned)) << "a queued task stays";
+  EXPECT_FALSE(store_->delete_finished("task_unknown", &orphaned));
+  EXPECT_TRUE(store_->delete_finished(done.id, &orphaned));
+  EXPECT_TRUE(orphaned.empty()) << "the chain's queued task still uses its workspace";
+  EXPECT_TRUE(store_->delete_finished(solo.id, &orphaned));
+  EXPECT_EQ(orphaned, std::vector<std::string>{"/ws/solo"});
+  EXPECT_FALSE(store_->get(solo.id));
+  EXPECT_TRUE(store_->events(solo.id, 0, 10).empty());
+  EXPECT_TRUE(store_->get(live.id));
+  EXPECT_EQ(store_->owner_storage("alice").total(), 70) << "the solo workspace and events went";
+}
+
+TEST_F(StoreTest, AStoreOfSchemaOneGainsWorkspaceSizesOnOpen) {
+  Task t = make_task("alice", 1, "/ws/a");
+  ASSERT_TRUE(store_->insert_queued(t, 10));
+  store_.reset();
+  {  // What a coda before the storage budget left behind.
+    Poco::Data::SQLite::Connector::registerConnector();
+    Poco::Data::Session old("SQLite", path_);
+    old << "DROP TABLE workspace_usage", Poco::Data::Keywords::now;
+    old << "UPDATE schema_version SET version = 1", Poco::Data::Keywords::now;
+  }
+  store_ = open_sqlite_store(path_);
+  EXPECT_TRUE(store_->get(t.id));
+  store_->record_workspace_bytes("alice", "/ws/a", 42);
+  EXPECT_EQ(store_->owner_storage("alice").workspace_bytes, 42);
+  EXPECT_EQ(store_->integrity_check(), "ok");
 }
 
 TEST_F(StoreTest, ProcessesAreRecordedPerRunnerForRecovery) {

@@ -1,5 +1,5 @@
 // The task engine with in-test backends: queueing, limits, fairness, routing, timeouts, cancel,
-// ownership, workspaces and recovery — through TaskEngine's public operations.
+// ownership, workspaces, the storage budget and recovery — through TaskEngine's public operations.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -486,6 +486,124 @@ TEST_F(EngineTest, StopInterruptsRunningTasks) {
   engine_->stop();
   EXPECT_EQ(state_of(task.id), TaskState::kInterrupted);
   EXPECT_EQ(agent->cancels().size(), 1u);
+}
+
+// ---- the per-owner storage budget (tasks.owner_storage_mb) ----
+
+constexpr std::size_t kMiB = 1u << 20;
+
+// The host events of a task that mention `text`.
+int host_events_with(TaskStore& store, const std::string& task_id, const std::string& text) {
+  int n = 0;
+  for (const auto& e : store.events(task_id, 0, 100000)) {
+    if (e.stream == "host" && e.data.find(text) != std::string::npos) ++n;
+  }
+  return n;
+}
+
+TEST_F(EngineTest, AWorkspaceGrowingPastTheBudgetFailsTheTaskAndRefusesTheOwnerOnly) {
+  tasks_cfg_.owner_storage_mb = 1;
+  auto agent = add("hermes");
+  agent->set_on_start([](const AgentRun& run, AgentRunEvents&) {
+    if (run.prompt.find("grow") != std::string::npos) {
+      std::ofstream(run.workspace + "/big", std::ios::binary)
+          << coda::test::incompressible_bytes(2 * kMiB);
+    }
+  });
+  make_engine()->start();
+  Task bob_running = engine_->submit(bob_, request("wait"));
+  ASSERT_TRUE(agent->wait_started(1));
+  Task task = engine_->submit(alice_, request("grow"));
+  auto done = engine_->wait(alice_, task.id, 20s, {}, {}, 100ms);
+  ASSERT_TRUE(done);
+  ASSERT_EQ(done->state, TaskState::kFailed) << done->errors_json;
+  EXPECT_NE(done->errors_json.find("over the storage budget"), std::string::npos)
+      << done->errors_json;
+  EXPECT_NE(done->errors_json.find("tasks.owner_storage_mb"), std::string::npos);
+  EXPECT_NE(done->summary.find("storage budget"), std::string::npos) << done->summary;
+  EXPECT_EQ(agent->cancels().size(), 1u) << "stopped through the cancel path";
+  EXPECT_EQ(host_events_with(engine_->store(), task.id, "not stored"), 1);
+  EXPECT_GE(engine_->store().owner_storage("alice").workspace_bytes, int64_t{2 * kMiB});
+
+  const auto before = engine_->store().list(TaskQuery{}).size();
+  try {
+    engine_->submit(alice_, request("again"));
+    FAIL() << "expected kBusy";
+  } catch (const TaskError& e) {
+    EXPECT_EQ(e.kind(), TaskError::Kind::kBusy);
+    const std::string what = e.what();
+    EXPECT_NE(what.find("over the storage budget"), std::string::npos) << what;
+    EXPECT_NE(what.find("1.0 MiB that tasks.owner_storage_mb allows"), std::string::npos) << what;
+    EXPECT_NE(what.find("nothing was created"), std::string::npos) << what;
+    EXPECT_NE(what.find("tasks.retention_days"), std::string::npos) << what;
+  }
+  EXPECT_EQ(engine_->store().list(TaskQuery{}).size(), before) << "the refusal left nothing";
+
+  EXPECT_EQ(state_of(bob_running.id), TaskState::kRunning) << "another owner's task was hit";
+  ASSERT_TRUE(agent->finish(bob_running.id, R"({"status":"completed"})"));
+  EXPECT_EQ(engine_->wait(bob_, bob_running.id, 5s)->state, TaskState::kCompleted);
+  Task bob_next = engine_->submit(bob_, request("more"));
+  ASSERT_TRUE(agent->wait_started(3));
+  ASSERT_TRUE(agent->finish(bob_next.id, R"({"status":"completed"})"));
+  EXPECT_EQ(engine_->wait(bob_, bob_next.id, 5s)->state, TaskState::kCompleted);
+}
+
+TEST_F(EngineTest, OutputPastTheBudgetIsNotStoredAndStopsTheTask) {
+  tasks_cfg_.owner_storage_mb = 1;
+  auto agent = add("hermes");
+  make_engine()->start();
+  Task task = engine_->submit(alice_, request());
+  ASSERT_TRUE(agent->wait_started(1));
+  const std::string chunk(64 * 1024, 'o');
+  for (int i = 0; i < 64 && agent->emit(task.id, 1, chunk); ++i) {
+  }
+  auto done = engine_->wait(alice_, task.id, 20s, {}, {}, 100ms);
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->state, TaskState::kFailed);
+  EXPECT_NE(done->errors_json.find("over the storage budget"), std::string::npos)
+      << done->errors_json;
+  std::size_t output = 0;
+  for (const auto& e : engine_->store().events(task.id, 0, 100000)) {
+    if (e.stream == "output") output += e.data.size();
+  }
+  EXPECT_LE(output, kMiB) << "output past the budget was stored";
+  EXPECT_GE(output, kMiB / 2);
+  EXPECT_EQ(host_events_with(engine_->store(), task.id, "not stored"), 1) << "said once";
+}
+
+TEST_F(EngineTest, AQueuedTaskOfAnOwnerOverTheBudgetDoesNotStart) {
+  tasks_cfg_.owner_storage_mb = 1;
+  tasks_cfg_.max_concurrent = 1;
+  auto agent = add("hermes");
+  make_engine()->start();
+  Task first = engine_->submit(alice_, request("first"));
+  ASSERT_TRUE(agent->wait_started(1));
+  Task second = engine_->submit(alice_, request("second"));
+  // Alice's other workspace (e.g. measured on another host) takes her over.
+  engine_->store().record_workspace_bytes("alice", dir_.path() + "/workspaces/other", 2 * kMiB);
+  ASSERT_TRUE(agent->finish(first.id, R"({"status":"completed"})"));
+  auto done = engine_->wait(alice_, second.id, 10s, {}, {}, 100ms);
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->state, TaskState::kFailed);
+  EXPECT_NE(done->errors_json.find("the task was not started"), std::string::npos)
+      << done->errors_json;
+  EXPECT_EQ(agent->started().size(), 1u);
+}
+
+TEST_F(EngineTest, ABudgetOfZeroIsUnlimited) {
+  tasks_cfg_.owner_storage_mb = 0;
+  auto agent = add("hermes");
+  agent->set_on_start([](const AgentRun& run, AgentRunEvents&) {
+    std::ofstream(run.workspace + "/big", std::ios::binary)
+        << coda::test::incompressible_bytes(2 * kMiB);
+  });
+  make_engine()->start();
+  Task task = engine_->submit(alice_, request());
+  ASSERT_TRUE(agent->wait_started(1));
+  for (int i = 0; i < 40; ++i) ASSERT_TRUE(agent->emit(task.id, 1, std::string(64 * 1024, 'o')));
+  ASSERT_TRUE(agent->finish(task.id, R"({"status":"completed"})"));
+  EXPECT_EQ(engine_->wait(alice_, task.id, 5s)->state, TaskState::kCompleted);
+  engine_->submit(alice_, request("again"));
 }
 
 }  // namespace

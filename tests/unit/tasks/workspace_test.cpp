@@ -1,7 +1,9 @@
-// Workspace snapshots: what a task changed, computed from the file system.
+// Workspaces: what a task changed, and what a workspace holds on disk, computed from the file
+// system.
 #include "core/tasks/workspace.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -67,6 +69,64 @@ TEST(Workspace, SnapshotStopsAtTheFileLimit) {
   EXPECT_TRUE(snap.truncated());
   EXPECT_EQ(snap.size(), 5u);
   EXPECT_EQ(WorkspaceSnapshot::take(dir.path() + "/missing").size(), 0u);
+}
+
+constexpr uint64_t kMiB = 1u << 20;
+
+TEST(WorkspaceUsage, CountsEveryFileIncludingGitAndTaskFiles) {
+  test::TempDir dir;
+  dir.write("big", test::incompressible_bytes(kMiB));
+  dir.write(".git/objects/pack", test::incompressible_bytes(kMiB));
+  dir.write(".coda/tasks/task_1/out", test::incompressible_bytes(kMiB));
+  const WorkspaceUsage usage = measure_workspace(dir.path());
+  EXPECT_TRUE(usage.complete);
+  EXPECT_GE(usage.bytes, 3 * kMiB);
+  EXPECT_LT(usage.bytes, 3 * kMiB + 256 * 1024) << "directories and metadata are small";
+  EXPECT_EQ(usage.entries, 8u);  // 3 files and 5 directories
+}
+
+TEST(WorkspaceUsage, SymlinksCountAsThemselvesAndAreNeverFollowed) {
+  namespace fs = std::filesystem;
+  test::TempDir dir, outside;
+  outside.write("huge", test::incompressible_bytes(4 * kMiB));
+  outside.write("tree/huge", test::incompressible_bytes(4 * kMiB));
+  dir.write("small", "x");
+  fs::create_symlink(outside.path() + "/huge", dir.path() + "/to_file");
+  fs::create_symlink(outside.path() + "/tree", dir.path() + "/to_dir");
+  const WorkspaceUsage usage = measure_workspace(dir.path());
+  EXPECT_TRUE(usage.complete);
+  EXPECT_EQ(usage.entries, 3u);
+  EXPECT_LT(usage.bytes, kMiB) << "the links' targets were counted";
+}
+
+TEST(WorkspaceUsage, AFileWithSeveralHardLinksCountsOnce) {
+  namespace fs = std::filesystem;
+  test::TempDir dir;
+  dir.write("a/data", test::incompressible_bytes(2 * kMiB));
+  fs::create_hard_link(dir.path() + "/a/data", dir.path() + "/b");
+  fs::create_hard_link(dir.path() + "/a/data", dir.path() + "/c");
+  const WorkspaceUsage usage = measure_workspace(dir.path());
+  EXPECT_GE(usage.bytes, 2 * kMiB);
+  EXPECT_LT(usage.bytes, 3 * kMiB);
+}
+
+TEST(WorkspaceUsage, WhatCannotBeMeasuredMarksTheFigureIncomplete) {
+  test::TempDir dir;
+  for (int i = 0; i < 10; ++i) dir.write("f" + std::to_string(i), "x");
+  EXPECT_FALSE(measure_workspace(dir.path(), 5).complete) << "past max_entries";
+  EXPECT_TRUE(measure_workspace(dir.path(), 10).complete);
+  dir.write("1/2/3/4/deep", "x");
+  EXPECT_FALSE(measure_workspace(dir.path(), 1000, 3).complete) << "past max_depth";
+  EXPECT_TRUE(measure_workspace(dir.path(), 1000, 4).complete);
+  const WorkspaceUsage missing = measure_workspace(dir.path() + "/missing");
+  EXPECT_TRUE(missing.complete);
+  EXPECT_EQ(missing.bytes, 0u);
+  if (::geteuid() != 0) {  // root reads any directory
+    dir.write("hidden/huge", test::incompressible_bytes(kMiB));
+    std::filesystem::permissions(dir.path() + "/hidden", std::filesystem::perms::none);
+    EXPECT_FALSE(measure_workspace(dir.path()).complete) << "an unreadable directory";
+    std::filesystem::permissions(dir.path() + "/hidden", std::filesystem::perms::owner_all);
+  }
 }
 
 }  // namespace
