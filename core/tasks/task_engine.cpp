@@ -143,6 +143,7 @@ struct TaskEngine::Run {
   util::Utf8Stream output;               // the agent's text events, made valid UTF-8 (engine mutex)
   // The storage budget (engine mutex).
   std::string owner;
+  std::string home;              // the owner's agents' HOME (agents.policy.home: per_owner), or ""
   std::size_t events_bytes = 0;  // what this run's output holds in the store, at most the cap
   bool over_budget = false;      // the owner went over: its output is no longer stored
   bool workspace_unmeasurable = false;  // the last measurement was incomplete
@@ -326,7 +327,13 @@ Task TaskEngine::submit(const auth::Identity& who, const RunRequest& request) {
   task.state = TaskState::kQueued;
   task.created_ms = now_ms();
   if (budget_.enabled()) {
-    const int64_t used = budget_.refresh(task.owner);
+    int64_t used = budget_.refresh(task.owner);
+    if (budget_.over(used) && agents_.policy.per_owner_home) {
+      // The owner's HOME counts too, and only its agents or the admin shrink it: measured again
+      // before refusing, so a home the admin emptied does not keep the owner out.
+      budget_.record_workspace(task.owner, prepare_owner_home(data_dir_, task.owner));
+      used = budget_.refresh(task.owner);
+    }
     if (budget_.over(used)) throw TaskError(Kind::kBusy, budget_.refusal(used));
   }
   switch (store_->insert_queued_checked(task, tasks_.max_queued, tasks_.max_queued_per_owner)) {
@@ -624,7 +631,7 @@ void TaskEngine::launch(Task task) {
   std::optional<Task> previous;
   try {
     run->task_dir = prepare_task_dir(task.workspace, task.id);
-    if (agents_.policy.per_owner_home) home = prepare_owner_home(data_dir_, task.owner);
+    if (agents_.policy.per_owner_home) home = run->home = prepare_owner_home(data_dir_, task.owner);
     run->before = WorkspaceSnapshot::take(task.workspace);
     if (!task.previous_session_id.empty())
       previous = store_->find_by_session(task.previous_session_id);
@@ -943,7 +950,10 @@ void TaskEngine::enforce_storage_budget() {
   std::set<std::string> owners;  // whose figure changed
   for (const auto& run : due) {
     const auto started = Clock::now();
-    const WorkspaceUsage usage = budget_.record_workspace(run->owner, run->workspace);
+    WorkspaceUsage usage = budget_.record_workspace(run->owner, run->workspace);
+    if (!run->home.empty()) {
+      usage.complete = budget_.record_workspace(run->owner, run->home).complete && usage.complete;
+    }
     const auto took = Clock::now() - started;
     {
       std::lock_guard lock(mutex_);
@@ -972,6 +982,7 @@ void TaskEngine::record_final_workspace(const Run& run) {
   if (!budget_.enabled()) return;
   try {
     budget_.record_workspace(run.owner, run.workspace);  // what it wrote since the last time
+    if (!run.home.empty()) budget_.record_workspace(run.owner, run.home);
     bool owner_runs = false;
     {
       std::lock_guard lock(mutex_);

@@ -39,6 +39,8 @@ case "$1" in
      yes "ATTACK flood flood flood flood flood flood flood flood flood flood flood flood" ;;
   2) head -c 3145728 /dev/urandom > big.bin && echo "ATTACK wrote big.bin"
      sleep 600 ;;
+  4) head -c 3145728 /dev/urandom > "$HOME/big.bin" && echo "ATTACK wrote HOME/big.bin"
+     sleep 600 ;;
   3) ln -s ')SH" + huge_ + R"SH(' huge.link && ln -s ')SH" +
                                             outside_.path() + R"SH(' outside.link &&
      echo "ATTACK planted links" ;;
@@ -153,6 +155,30 @@ TEST_F(StorageBudgetAttack, AQuietAgentFillingItsWorkspaceIsMeasuredAndStopped) 
   EXPECT_NE(deleted.output.find("deleted with its events and its workspace"), std::string::npos)
       << deleted.output;
   EXPECT_EQ(workspace_count(), 1u) << "only bob's workspace is left";
+  const std::string again = run(kAliceToken, "fake:ok alice again");
+  EXPECT_EQ(finished_output(server_->mcp_url(), again, bearer(kAliceToken))
+                .rfind("status completed\n", 0),
+            0u);
+}
+
+// The owner's agents' HOME (one per owner with several users) is the owner's storage too.
+TEST_F(StorageBudgetAttack, AnAgentFillingItsHomeIsMeasuredAndStopped) {
+  const std::string attack = run(kAliceToken, "fake:script:4");
+  ASSERT_FALSE(attack.empty());
+  const std::string output = finished_output(server_->mcp_url(), attack, bearer(kAliceToken));
+  ASSERT_FALSE(output.empty()) << "the host never stopped the attack";
+  ASSERT_NE(output.find("ATTACK wrote HOME/big.bin"), std::string::npos)
+      << "the attack did not run";
+  EXPECT_EQ(output.rfind("status failed\n", 0), 0u) << output;
+  EXPECT_NE(result_of(kAliceToken, attack).find("over the storage budget"), std::string::npos);
+  expect_alice_refused();
+  // The admin empties alice's home: her next coda_run measures it again and is let in.
+  std::size_t removed = 0;
+  for (const auto& entry :
+       std::filesystem::recursive_directory_iterator(server_->data_dir() + "/homes")) {
+    if (entry.path().filename() == "big.bin") removed += std::filesystem::remove(entry.path());
+  }
+  ASSERT_EQ(removed, 1u) << "the 3 MiB file was not in a per-owner home";
   const std::string again = run(kAliceToken, "fake:ok alice again");
   EXPECT_EQ(finished_output(server_->mcp_url(), again, bearer(kAliceToken))
                 .rfind("status completed\n", 0),
