@@ -1,7 +1,7 @@
-// Agent backends end to end: the real `coda` binary with the bundled agent plugins, the fake CLIs of
-// tests/fixtures/agents first on the agents' PATH, and MCP tool calls over HTTP.
-#include <gtest/gtest.h>
+// Agent backends end to end: the real `coda` binary with the bundled agent plugins, the fake CLIs
+// of tests/fixtures/agents first on the agents' PATH, and MCP tool calls over HTTP.
 #include <dirent.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -18,6 +18,7 @@ namespace coda::test {
 namespace {
 
 using security::call_tool;
+using security::with_fake_script;
 using namespace std::chrono_literals;
 
 // Hermes (stream-json) first, then Claude Code; `hermes_binary` lets a test make Hermes missing.
@@ -30,10 +31,13 @@ agents:
   order: [hermes, claude]
   policy:
     env_allowlist: [HOME, LANG]
-    env: {PATH: ")" + std::string(CODA_FIXTURE_AGENT_DIR) + R"(:/usr/bin:/bin"}
+    env: {PATH: ")" +
+         std::string(CODA_FIXTURE_AGENT_DIR) + R"(:/usr/bin:/bin"}
     kill_grace_s: 1
-)" + extra_policy + R"(  backends:
-    hermes: {component: dev.coda.agent.hermes, mode: stream-json, binary: )" + hermes_binary + R"(}
+)" + extra_policy +
+         R"(  backends:
+    hermes: {component: dev.coda.agent.hermes, mode: stream-json, binary: )" +
+         hermes_binary + R"(}
     claude: {component: dev.coda.agent.cli, preset: claude}
 )";
 }
@@ -56,8 +60,8 @@ Poco::JSON::Object::Ptr run_task(CodaServer& server, const std::string& argument
 Poco::JSON::Object::Ptr wait_result(CodaServer& server, const std::string& task_id) {
   Poco::JSON::Object::Ptr result;
   for (int i = 0; i < 6; ++i) {
-    auto got = call_tool(server, "coda_get_result",
-                         R"({"task_id":")" + task_id + R"(","wait_s":10})", {});
+    auto got =
+        call_tool(server, "coda_get_result", R"({"task_id":")" + task_id + R"(","wait_s":10})", {});
     result = got.structured;
     if (result.isNull()) break;
     const auto status = result->optValue<std::string>("status", "");
@@ -134,18 +138,16 @@ TEST(AgentsEndToEnd, HermesAnswersWithUsage) {
   EXPECT_EQ(usage->optValue<int>("input_tokens", -1), 900) << text.str();
 }
 
-// An agent may print any bytes, and cut a character between two writes. Its task stays readable: every
-// answer is valid JSON, invalid bytes read as U+FFFD, a character split between writes arrives whole,
-// and a file named with invalid bytes is listed the same way.
+// An agent may print any bytes, and cut a character between two writes. Its task stays readable:
+// every answer is valid JSON, invalid bytes read as U+FFFD, a character split between writes
+// arrives whole, and a file named with invalid bytes is listed the same way.
 TEST(AgentsEndToEnd, BinaryOutputStaysReadableAsValidUtf8) {
   TempDir dir;
   const std::string script = dir.write("binary.sh", R"SH(printf 'caf\303'; sleep 0.3
 printf '\251 \377\376 binary-end\n'
 : > "$(printf 'name-\377')"
 )SH");
-  std::string config = agents_config("hermes");
-  config.replace(config.find("env: {"), 6, "env: {FAKE_SCRIPT: " + script + ", ");
-  auto server = start_server(config);
+  auto server = start_server(with_fake_script(agents_config("hermes"), script));
   auto run = run_task(*server, R"({"prompt":"fake:script"})");
   ASSERT_TRUE(run);
   const auto task_id = run->getValue<std::string>("task_id");
@@ -160,7 +162,8 @@ printf '\251 \377\376 binary-end\n'
   auto files = result->getArray("files_changed");
   ASSERT_TRUE(files);
   std::vector<std::string> names;
-  for (std::size_t i = 0; i < files->size(); ++i) names.push_back(files->getElement<std::string>(i));
+  for (std::size_t i = 0; i < files->size(); ++i)
+    names.push_back(files->getElement<std::string>(i));
   EXPECT_NE(std::find(names.begin(), names.end(), "name-" + fffd), names.end())
       << ::testing::PrintToString(names);
 }
@@ -172,9 +175,7 @@ TEST(AgentsEndToEnd, ADeeplyNestedResultFileIsRefusedAndTheHostStaysUp) {
   const std::string script = dir.write("deep.sh", R"SH(d=$(ls -d .coda/tasks/*/ | head -n 1)
 head -c 200000 /dev/zero | tr '\0' '[' > "${d}result.json"
 )SH");
-  std::string config = agents_config("hermes");
-  config.replace(config.find("env: {"), 6, "env: {FAKE_SCRIPT: " + script + ", ");
-  auto server = start_server(config);
+  auto server = start_server(with_fake_script(agents_config("hermes"), script));
   auto run = run_task(*server, R"({"prompt":"fake:script"})");
   ASSERT_TRUE(run);
   auto result = wait_result(*server, run->getValue<std::string>("task_id"));
@@ -277,8 +278,9 @@ TEST(AgentsEndToEnd, OneGigabyteFloodKeepsHostMemoryBounded) {
   // Warm-up: the first task opens the store, loads the plugin paths, grows the thread pools.
   auto warm = run_task(*server, R"({"prompt":"fake:flood:20000000"})");
   ASSERT_TRUE(warm);
-  ASSERT_EQ(wait_result(*server, warm->getValue<std::string>("task_id"))->getValue<std::string>("status"),
-            "completed");
+  ASSERT_EQ(
+      wait_result(*server, warm->getValue<std::string>("task_id"))->getValue<std::string>("status"),
+      "completed");
   const long before = rss_kib(server->pid());
   std::atomic<long> peak{before};
   std::atomic<bool> done{false};
@@ -305,8 +307,9 @@ TEST(AgentsEndToEnd, OneGigabyteFloodKeepsHostMemoryBounded) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_EQ(result->getValue<std::string>("status"), "completed");
   const long growth = peak - before;
-  std::printf("[flood e2e] %s bytes in %.1f s; coda RSS before %ld KiB, peak %ld KiB, growth %ld KiB\n",
-              bytes.c_str(), seconds, before, peak.load(), growth);
+  std::printf(
+      "[flood e2e] %s bytes in %.1f s; coda RSS before %ld KiB, peak %ld KiB, growth %ld KiB\n",
+      bytes.c_str(), seconds, before, peak.load(), growth);
   RecordProperty("rss_growth_kib", std::to_string(growth));
   EXPECT_LT(growth, 10 * 1024);
 }

@@ -117,11 +117,13 @@ inline CodaServer::Options server_options(const std::string& config_yaml,
   return options;
 }
 
-// `yaml` with the agents' environment given FAKE_SCRIPT, the only change.
+// `yaml` with the agents' environment (agents.policy.env) given FAKE_SCRIPT, the only change.
 inline std::string with_fake_script(std::string text, const std::string& script) {
   const std::string env = "    env: {FAKE_SCRIPT: " + script + "}\n";
   if (const auto existing = text.find("    env: {}\n"); existing != std::string::npos) {
     text.replace(existing, 12, env);
+  } else if (const auto map = text.find("    env: {"); map != std::string::npos) {
+    text.insert(map + 10, "FAKE_SCRIPT: " + script + ", ");  // beside the entries already there
   } else if (const auto policy = text.find("\n  policy:\n"); policy != std::string::npos) {
     text.insert(policy + 11, env);
   } else if (const auto agents = text.find("\nagents:\n"); agents != std::string::npos) {
