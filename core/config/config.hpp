@@ -104,6 +104,7 @@ struct ComponentInstance {
 struct McpConfig {
   std::string instructions;  // empty: the built-in text of the task tools
   int page_size = 100;       // tools/list page size
+  int tool_threads = 8;      // tools/call running at once (waiting calls hold none)
 };
 
 struct TasksConfig {

@@ -11,6 +11,9 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+
 #include <Poco/Base64Decoder.h>
 #include <Poco/Base64Encoder.h>
 #include <Poco/Exception.h>
@@ -21,6 +24,7 @@
 #include "core/mcp/json_schema.hpp"
 #include "core/mcp/jsonrpc.hpp"
 #include "core/mcp/log_level.hpp"
+#include "core/log/logging.hpp"
 #include "core/mcp/mcp_metrics.hpp"
 
 namespace coda::mcp {
@@ -128,6 +132,13 @@ class Engine::Impl : public std::enable_shared_from_this<Engine::Impl> {
     if (options_.server_name.empty()) options_.server_name = kProductName;
     if (options_.server_version.empty()) options_.server_version = kVersion;
     if (options_.config.page_size <= 0) options_.config.page_size = 100;
+    if (options_.config.tool_threads <= 0) options_.config.tool_threads = 8;
+    tool_pool_ = std::make_unique<boost::asio::thread_pool>(
+        static_cast<std::size_t>(options_.config.tool_threads));
+  }
+  ~Impl() {
+    // shutdown() has drained the pool, or released it to a tool that never returned.
+    if (tool_pool_) tool_pool_->join();
   }
 
   CallId dispatch(const RequestContext& ctx, std::string_view message,
@@ -211,6 +222,10 @@ class Engine::Impl : public std::enable_shared_from_this<Engine::Impl> {
   std::unordered_multimap<CallId, std::shared_ptr<ToolCallImpl>> calls_by_dispatch_;
   ToolCallTable tool_calls_;
   McpMetrics metrics_;
+  // Where tools/call runs: dispatch() returns at once, so a transport's reader is never held by a
+  // tool (a ping or a cancel behind a long call is answered at once). Tools that wait (coda_get_result
+  // wait_s) hold no thread of it while they wait.
+  std::unique_ptr<boost::asio::thread_pool> tool_pool_;
   CallId next_call_ = 1;
   ConnectionId next_connection_ = 1;
   bool shut_down_ = false;
@@ -646,13 +661,20 @@ void Engine::Impl::tools_call(const RequestContext& ctx, const Object::Ptr& para
     calls_by_request_[key] = call;
     calls_by_dispatch_.emplace(call_id, call);
   }
-  try {
-    entry.tool->call(call);
-  } catch (const std::exception& e) {
-    call->finish(ToolResult::error("Tool '" + name + "' failed: " + e.what()));
-  } catch (...) {
-    call->finish(ToolResult::error("Tool '" + name + "' failed with an unknown error"));
-  }
+  boost::asio::post(*tool_pool_, [call, tool = std::move(entry.tool), name] {
+    if (call->cancelled()) {
+      // Cancelled (or the engine shut down) while it waited for a thread: it never starts.
+      call->finish(ToolResult::error("Tool '" + name + "' was cancelled before it started"));
+      return;
+    }
+    try {
+      tool->call(call);
+    } catch (const std::exception& e) {
+      call->finish(ToolResult::error("Tool '" + name + "' failed: " + e.what()));
+    } catch (...) {
+      call->finish(ToolResult::error("Tool '" + name + "' failed with an unknown error"));
+    }
+  });
 }
 
 void Engine::Impl::call_finished(const std::string& key, CallId id) {
@@ -692,12 +714,24 @@ void Engine::Impl::shutdown() {
   cancel_calls(calls);
   calls.clear();
   std::unique_lock lock(mutex_);
-  calls_done_.wait_for(lock, std::chrono::seconds(5), [this] {
+  bool all_done = calls_done_.wait_for(lock, std::chrono::seconds(5), [this] {
     for (auto& [id, live] : calls_by_dispatch_) {
       if (!live->finished()) return false;
     }
     return true;
   });
+  lock.unlock();
+  if (!tool_pool_) return;
+  if (all_done) {
+    tool_pool_->join();  // only calls that were cancelled before they started are left: quick
+    tool_pool_.reset();
+    return;
+  }
+  // A tool that ignores its cancel keeps its thread: the pool stays with it until the process exits
+  // (as its plugin's library stays loaded), rather than a shutdown that never ends.
+  log::get("mcp").warning("a tool call did not finish within 5 s of its cancel: its thread is left "
+                          "running until exit");
+  (void)tool_pool_.release();
 }
 
 // ---- connections and the registry ------------------------------------------------------------------

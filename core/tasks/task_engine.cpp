@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <set>
 #include <sstream>
 
@@ -360,29 +361,27 @@ std::optional<Task> TaskEngine::find(const auth::Identity& who, const std::strin
   return task;
 }
 
+WatchId TaskEngine::watch(const auth::Identity& who, const std::string& task_id, Watch watch) {
+  return watches_.add(who, task_id, std::move(watch));
+}
+
+void TaskEngine::end_watch(WatchId id) { watches_.end(id); }
+
 std::optional<Task> TaskEngine::wait(const auth::Identity& who, const std::string& task_id,
                                      std::chrono::milliseconds timeout,
                                      const std::function<bool()>& stop_waiting,
                                      const std::function<void(const Task&)>& on_tick,
                                      std::chrono::milliseconds tick) {
-  const auto deadline = Clock::now() + timeout;
-  while (true) {
-    uint64_t seen;
-    {
-      std::lock_guard lock(mutex_);
-      seen = generation_;
-    }
-    auto task = find(who, task_id);
-    if (!task || is_final(task->state) || Clock::now() >= deadline ||
-        (stop_waiting && stop_waiting())) {
-      return task;
-    }
-    std::unique_lock lock(mutex_);
-    auto until = std::min(deadline, Clock::now() + tick);
-    bool changed = changed_.wait_until(lock, until, [&] { return generation_ != seen; });
-    lock.unlock();
-    if (!changed && on_tick && Clock::now() < deadline) on_tick(*task);
-  }
+  auto result = std::make_shared<std::promise<std::optional<Task>>>();
+  auto ended = result->get_future();
+  Watch w;
+  w.timeout = timeout;
+  w.stop_waiting = stop_waiting;
+  w.on_tick = on_tick;
+  w.tick = tick;
+  w.done = [result](std::optional<Task> task) { result->set_value(std::move(task)); };
+  watches_.add(who, task_id, std::move(w));
+  return ended.get();
 }
 
 InboxResult TaskEngine::inbox(const auth::Identity& who, const InboxRequest& request) {
@@ -410,7 +409,7 @@ Task TaskEngine::cancel(const auth::Identity& who, const std::string& task_id) {
                                                     "coda_inbox");
   }
   if (task->state == TaskState::kQueued && store_->cancel_queued(task_id, now_ms())) {
-    notify_changed();
+    notify_changed(task_id);
     return *store_->get(task_id);
   }
   if (is_final(task->state)) return *task;
@@ -480,6 +479,7 @@ void TaskEngine::stop() {
     finalize(run->task_id, backend_name(*run), outcome);
   }
   if (processes_ != nullptr && started_) processes_->set_observer(nullptr);
+  watches_.stop();  // waiting callers get the tasks as they are now (final or interrupted)
 }
 
 void TaskEngine::wake_scheduler() {
@@ -488,10 +488,13 @@ void TaskEngine::wake_scheduler() {
   wake_.notify_all();
 }
 
-void TaskEngine::notify_changed() {
-  std::lock_guard lock(mutex_);
-  ++generation_;
-  changed_.notify_all();
+void TaskEngine::notify_changed(const std::string& task_id) {
+  {
+    std::lock_guard lock(mutex_);
+    ++generation_;
+    changed_.notify_all();
+  }
+  watches_.changed(task_id);
 }
 
 void TaskEngine::recover() {
@@ -608,7 +611,7 @@ void TaskEngine::launch(Task task) {
     outcome.summary = error;
     store_->finish(task.id, outcome);
     if (run_finished_) run_finished_("", outcome.state);
-    notify_changed();
+    notify_changed(task.id);
     wake_scheduler();
   };
 
@@ -742,7 +745,7 @@ void TaskEngine::launch(Task task) {
     return;
   }
   if (notes->size() > 0) store_->set_agent(task.id, chosen->name(), to_json_text(notes));
-  notify_changed();
+  notify_changed(task.id);
   // A cancel that arrived while the backend was starting.
   std::optional<TaskState> pending;
   {
@@ -835,7 +838,7 @@ void TaskEngine::finalize(const std::string& task_id, const std::string& backend
     store_->finish(task_id, outcome);
   }
   if (run_finished_) run_finished_(backend, outcome.state);
-  notify_changed();
+  notify_changed(task_id);
   wake_scheduler();
 }
 
@@ -887,7 +890,7 @@ void TaskEngine::on_event(uint64_t handle, int kind, std::string_view data) {
   } catch (const std::exception& e) {
     logger().warning("task " + task_id + ": " + e.what());
   }
-  notify_changed();  // wakes coda_get_result calls waiting for new events (events_after)
+  notify_changed(task_id);  // wakes coda_get_result calls waiting for new events (events_after)
 }
 
 // ---- the storage budget -------------------------------------------------------------------------
@@ -1069,7 +1072,7 @@ void TaskEngine::on_finished(uint64_t handle, std::string_view result_json) {
     finalize(run->task_id, backend_name(*run), outcome);
   } catch (const std::exception& e) {
     logger().error("task " + run->task_id + ": recording the result failed: " + e.what());
-    notify_changed();
+    notify_changed(run->task_id);
   }
 }
 

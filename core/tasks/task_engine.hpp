@@ -20,6 +20,7 @@
 #include "core/tasks/storage_budget.hpp"
 #include "core/tasks/task.hpp"
 #include "core/tasks/task_store.hpp"
+#include "core/tasks/task_watches.hpp"
 
 // The task engine: the operations behind the coda_* tools (validation, ownership, queueing, waiting,
 // cancelling) and the scheduler that runs queued tasks on agent backends. TaskService owns one and
@@ -94,9 +95,13 @@ class TaskEngine : public std::enable_shared_from_this<TaskEngine>, public proce
   Task submit(const auth::Identity& who, const RunRequest& request);
   // The task if `who` may see it (its owner, or an admin), else nullopt — exactly as for an unknown id.
   std::optional<Task> find(const auth::Identity& who, const std::string& task_id);
-  // Waits until the task is final, `timeout` passed, or stop_waiting() returns true (checked at least
-  // every `tick`; on_tick runs after each tick that did not end the wait). Returns the task as it is
-  // then; nullopt when `who` may not see it.
+  // Waits until the task is final, `timeout` passed, or stop_waiting() returns true (checked whenever
+  // the task changes and at every `tick`; on_tick runs after each tick that did not end the wait),
+  // holding no thread: watch.done gets the task as it is then (nullopt when `who` may not see it), on
+  // another thread. stop() ends every watch. end_watch() ends one now (a cancelled call).
+  WatchId watch(const auth::Identity& who, const std::string& task_id, Watch watch);
+  void end_watch(WatchId id);
+  // watch(), blocking the caller until it ends; returns what done would get.
   std::optional<Task> wait(const auth::Identity& who, const std::string& task_id,
                            std::chrono::milliseconds timeout,
                            const std::function<bool()>& stop_waiting = {},
@@ -149,7 +154,8 @@ class TaskEngine : public std::enable_shared_from_this<TaskEngine>, public proce
   std::string backend_name(const Run& run) const;
   void check_deadlines();
   void recover();
-  void notify_changed();
+  // A task changed (state, progress, output): waiters on it look again.
+  void notify_changed(const std::string& task_id);
   void wake_scheduler();
   std::vector<std::shared_ptr<AgentBackend>> candidates(const Task& task) const;
   std::string options_json(const Task& task, const std::string& resume_session) const;
@@ -177,6 +183,10 @@ class TaskEngine : public std::enable_shared_from_this<TaskEngine>, public proce
   bool stopping_ = false;
   bool work_pending_ = false;  // a submit or a finish since the scheduler last looked
   std::thread scheduler_;
+  // Last: destroyed first, joining its callbacks while the store they read still exists.
+  TaskWatches watches_{[this](const auth::Identity& who, const std::string& task_id) {
+    return find(who, task_id);
+  }};
 };
 
 }  // namespace coda::tasks

@@ -136,6 +136,18 @@ void answer(const std::shared_ptr<mcp::ToolCall>& call, Body&& body) {
   }
 }
 
+// answer() for a call that may go on: a body returning nullopt has arranged to finish the call later.
+template <typename Body>
+void answer_or_wait(const std::shared_ptr<mcp::ToolCall>& call, Body&& body) {
+  try {
+    if (auto result = body()) call->finish(std::move(*result));
+  } catch (const TaskError& e) {
+    call->finish(error_result(e.what()));
+  } catch (const std::exception& e) {
+    call->finish(error_result(std::string("internal error: ") + e.what()));
+  }
+}
+
 class RunTool : public mcp::Tool {
  public:
   RunTool(std::shared_ptr<TaskEngine> engine, ViewerLinks links)
@@ -303,7 +315,7 @@ class GetResultTool : public mcp::Tool {
   }
 
   void call(std::shared_ptr<mcp::ToolCall> call) override {
-    answer(call, [&] {
+    answer_or_wait(call, [&]() -> std::optional<mcp::ToolResult> {
       const auto& args = call->arguments();
       const int max_wait = engine_->tasks_config().max_wait_s;
       auto task_id = string_arg(args, "task_id");
@@ -322,51 +334,79 @@ class GetResultTool : public mcp::Tool {
         events_after = static_cast<int64_t>(*after);
       }
       const auto& who = call->context().identity;
-      auto not_found = [&] {
-        return TaskError(TaskError::Kind::kNotFound,
-                         "unknown task_id \"" + task_id +
-                             "\": send a task_id from coda_run or coda_inbox");
-      };
       auto task = engine_->find(who, task_id);
-      if (!task || (!session_id.empty() && task->session_id != session_id)) throw not_found();
-      if (wait_s > 0 && !is_final(task->state)) {
-        auto started = std::chrono::steady_clock::now();
-        auto last_progress = started - std::chrono::hours(1);
-        task = engine_->wait(
-            who, task_id, std::chrono::milliseconds(static_cast<int64_t>(wait_s * 1000)),
-            [&, initial = task->state] {
-              if (call->cancelled()) return true;
-              if (!events_after) return false;
-              // A live view's wait ends on new output or a change of state.
-              if (!engine_->store().events(task_id, *events_after, 1).empty()) return true;
-              auto now = engine_->find(who, task_id);
-              return !now || now->state != initial;
-            },
-            [&](const Task& now) {
-              auto t = std::chrono::steady_clock::now();
-              if (t - last_progress < std::chrono::seconds(5)) return;
-              last_progress = t;
-              double waited = std::chrono::duration<double>(t - started).count();
-              call->progress(waited, wait_s,
-                             now.progress.empty() ? "Task is " + std::string(to_string(now.state))
-                                                  : now.progress);
-            },
-            std::chrono::seconds(1));
-        if (!task) throw not_found();
+      if (!task || (!session_id.empty() && task->session_id != session_id)) {
+        throw not_found(task_id);
       }
-      auto out = task_result_json(*task);
-      if (events_after) add_events(out, *task, *events_after);
-      return mcp::ToolResult::structured_json(out);
+      if (wait_s > 0 && !is_final(task->state)) {
+        start_wait(call, *task, wait_s, events_after);
+        return std::nullopt;  // answered when the wait ends
+      }
+      return result(*engine_, *task, events_after);
     });
   }
 
  private:
+  static TaskError not_found(const std::string& task_id) {
+    return TaskError(TaskError::Kind::kNotFound,
+                     "unknown task_id \"" + task_id +
+                         "\": send a task_id from coda_run or coda_inbox");
+  }
+
+  static mcp::ToolResult result(TaskEngine& engine, const Task& task,
+                                std::optional<int64_t> events_after) {
+    auto out = task_result_json(task);
+    if (events_after) add_events(engine, out, task, *events_after);
+    return mcp::ToolResult::structured_json(out);
+  }
+
+  // The wait holds no thread: the task engine answers the call when the task is final, the wait is
+  // over, a live view's task has news, or the call is cancelled. Progress about every 5 s meanwhile.
+  void start_wait(const std::shared_ptr<mcp::ToolCall>& call, const Task& task, double wait_s,
+                  std::optional<int64_t> events_after) {
+    struct Progress {
+      std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+      std::chrono::steady_clock::time_point last = started - std::chrono::hours(1);
+    };
+    auto progress = std::make_shared<Progress>();
+    TaskEngine* engine = engine_.get();  // outlives its watches: ~TaskEngine ends and joins them
+    Watch watch;
+    watch.timeout = std::chrono::milliseconds(static_cast<int64_t>(wait_s * 1000));
+    watch.tick = std::chrono::seconds(1);
+    watch.stop_waiting = [call, engine, task_id = task.id, events_after, initial = task.state] {
+      if (call->cancelled()) return true;
+      if (!events_after) return false;
+      // A live view's wait ends on new output or a change of state.
+      if (!engine->store().events(task_id, *events_after, 1).empty()) return true;
+      auto now = engine->find(call->context().identity, task_id);
+      return !now || now->state != initial;
+    };
+    watch.on_tick = [call, progress, wait_s](const Task& now) {
+      auto t = std::chrono::steady_clock::now();
+      // About every 5 s on the 1 s ticks (which drift by a few ms: 4.5 s keeps them on the 5th).
+      if (t - progress->last < std::chrono::milliseconds(4500)) return;
+      progress->last = t;
+      double waited = std::chrono::duration<double>(t - progress->started).count();
+      call->progress(waited, wait_s,
+                     now.progress.empty() ? "Task is " + std::string(to_string(now.state))
+                                          : now.progress);
+    };
+    watch.done = [engine, call, task_id = task.id, events_after](std::optional<Task> now) {
+      answer(call, [&] {
+        if (!now) throw not_found(task_id);
+        return result(*engine, *now, events_after);
+      });
+    };
+    WatchId id = engine_->watch(call->context().identity, task.id, std::move(watch));
+    call->on_cancel([engine, id] { engine->end_watch(id); });
+  }
+
   // One page of events after `after`: at most kEventsPerPage events and about kEventBytesPerPage
   // bytes (one event always fits, so a page never comes back empty while more exist).
-  void add_events(Object::Ptr out, const Task& task, int64_t after) {
+  static void add_events(TaskEngine& engine, Object::Ptr out, const Task& task, int64_t after) {
     constexpr int kEventsPerPage = 500;
     constexpr std::size_t kEventBytesPerPage = 256u << 10;
-    auto events = engine_->store().events(task.id, after, kEventsPerPage + 1);
+    auto events = engine.store().events(task.id, after, kEventsPerPage + 1);
     Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
     std::size_t bytes = 0;
     int64_t next = after + 1;

@@ -1,8 +1,11 @@
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstdio>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -31,16 +34,24 @@ class CheckingSink final : public mcp::ReplySink {
  public:
   void notify(std::string_view json) override { require_json(json); }
   void finish(std::string_view json) override {
+    if (!json.empty()) require_json(json);
+    std::lock_guard lock(mutex_);
     if (finished_) {
       std::fprintf(stderr, "finish() called twice\n");
       std::abort();
     }
     finished_ = true;
-    if (!json.empty()) require_json(json);
+    done_.notify_all();
   }
-  bool finished() const { return finished_; }
+  // The final reply came within `timeout` (tools/call answers from the engine's tool threads).
+  bool wait_finished(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    return done_.wait_for(lock, timeout, [this] { return finished_; });
+  }
 
  private:
+  std::mutex mutex_;
+  std::condition_variable done_;
   bool finished_ = false;
 };
 
@@ -72,12 +83,12 @@ inline mcp::Engine& engine() {
   return *instance;
 }
 
-// Dispatches `message` and requires exactly one final reply, synchronously (the echo tool finishes
-// before returning).
+// Dispatches `message` and requires exactly one final reply: at once for everything but tools/call,
+// from a tool thread for it (the echo tool finishes at once).
 inline void dispatch_checked(const mcp::RequestContext& ctx, std::string_view message) {
   auto sink = std::make_shared<CheckingSink>();
   engine().dispatch(ctx, message, sink);
-  if (!sink->finished()) {
+  if (!sink->wait_finished(std::chrono::seconds(10))) {
     std::fprintf(stderr, "no final reply for a message\n");
     std::abort();
   }

@@ -21,11 +21,12 @@ HttpConfig HttpConfig::parse(std::string_view json) {
     throw std::invalid_argument("expected a mapping of settings (" + e.displayText() + ")");
   }
   static const std::set<std::string> kKnown = {"path", "response_mode", "sessions",
-                                               "session_ttl_s", "max_body_bytes"};
+                                               "session_ttl_s", "max_body_bytes",
+                                               "keepalive_s"};
   for (const auto& [key, value] : *obj) {
     if (kKnown.count(key) == 0) {
       throw std::invalid_argument("unknown key '" + key +
-                                  "' (known: path, response_mode, sessions, session_ttl_s, "
+                                  "' (known: path, response_mode, sessions, session_ttl_s, keepalive_s, "
                                   "max_body_bytes; Host and Origin are the listener's: "
                                   "server.allowed_hosts, server.allowed_origins)");
     }
@@ -56,6 +57,13 @@ HttpConfig HttpConfig::parse(std::string_view json) {
         throw std::invalid_argument("session_ttl_s: expected a positive number of seconds");
       }
       config.session_ttl_s = v.convert<int>();
+    }
+    if (obj->has("keepalive_s")) {
+      Var v = obj->get("keepalive_s");
+      if (!v.isInteger() || v.convert<long long>() < 1 || v.convert<long long>() > 300) {
+        throw std::invalid_argument("keepalive_s: expected a whole number of seconds from 1 to 300");
+      }
+      config.keepalive_s = v.convert<int>();
     }
     if (obj->has("max_body_bytes")) {
       Var v = obj->get("max_body_bytes");

@@ -23,7 +23,6 @@ using sdk::str;
 using sdk::view;
 
 constexpr std::chrono::seconds kWakeInterval{1};
-constexpr std::chrono::seconds kKeepAliveInterval{15};
 const char kSupportedVersions[][11] = {"2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"};
 const char kDefaultVersion[] = "2025-03-26";
 
@@ -312,8 +311,10 @@ void McpHttpTransport::handle_post(Request& r) {
 
   const bool may_sse = accepts.sse && config_.response_mode != ResponseMode::kJson;
   bool sse = accepts.sse && (config_.response_mode == ResponseMode::kSse || !accepts.json);
-  bool started = false;
+  bool started = false;       // the SSE stream's headers are out
+  bool json_started = false;  // a long JSON answer's headers are out (kept alive with whitespace)
   bool client_gone = false;
+  auto last_write = std::chrono::steady_clock::now();
   auto start_sse = [&] {
     r.status(200);
     r.cors_headers();
@@ -322,8 +323,21 @@ void McpHttpTransport::handle_post(Request& r) {
     if (new_session) r.set("Mcp-Session-Id", session_id);
     started = true;
   };
+  // Writes (and flushes) what the client must get now; notes that the client went away.
+  auto send_now = [&](const std::string& bytes) {
+    client_gone = !r.write(bytes);
+    last_write = std::chrono::steady_clock::now();
+  };
 
   std::unique_lock lock(exchange->mutex);
+  // Everything but tools/call is answered inside dispatch(). A call still running: with
+  // response_mode sse the stream starts now, so the client (and any proxy) sees the headers at once.
+  if (sse && !exchange->final.has_value() && exchange->notes.empty()) {
+    lock.unlock();
+    start_sse();
+    send_now(": call running\n\n");
+    lock.lock();
+  }
   while (true) {
     exchange->changed.wait_for(lock, kWakeInterval, [&] {
       return !exchange->notes.empty() || exchange->final.has_value();
@@ -331,23 +345,46 @@ void McpHttpTransport::handle_post(Request& r) {
     if (!exchange->notes.empty()) {
       std::deque<std::string> notes;
       notes.swap(exchange->notes);
-      if (may_sse && !client_gone) {
+      if (may_sse && !json_started && !client_gone) {
         lock.unlock();
         if (!sse) sse = true;  // auto: the first notification before the response switches to SSE
         if (!started) start_sse();
         std::string events;
         for (const auto& note : notes) events += sse_event(note);
-        client_gone = !r.write(events);
+        send_now(events);
         lock.lock();
       }
       continue;
     }
     if (exchange->final.has_value()) break;
+    if (!stopping_.load() && !client_gone &&
+        std::chrono::steady_clock::now() - last_write >= std::chrono::seconds(config_.keepalive_s)) {
+      // Nothing to say for a while: a proxy that cuts silent requests must see bytes. An SSE
+      // stream gets a comment; a JSON answer whitespace before its body (JSON allows it).
+      lock.unlock();
+      if (!started && !json_started) {
+        if (may_sse) {
+          sse = true;
+          start_sse();
+        } else {
+          r.status(200);
+          r.cors_headers();
+          r.set("Content-Type", "application/json");
+          if (new_session) r.set("Mcp-Session-Id", session_id);
+          json_started = true;
+        }
+      }
+      send_now(started ? ": keep-alive\n\n" : "\n");
+      lock.lock();
+      continue;
+    }
     if (stopping_.load() || client_gone) {
       // Shutting down, or nobody reads any more: stop waiting; the sink outlives us.
       exchange->abandoned = true;
       lock.unlock();
-      if (!started) reply_error(r, 503, -32603, "Service Unavailable: the server is stopping");
+      if (!started && !json_started) {
+        reply_error(r, 503, -32603, "Service Unavailable: the server is stopping");
+      }
       return;
     }
   }
@@ -364,6 +401,10 @@ void McpHttpTransport::handle_post(Request& r) {
   }
   if (started) {
     r.write(sse_event(reply));
+    return;
+  }
+  if (json_started) {
+    r.write(reply);
     return;
   }
   // An error without an id: the message itself was unreadable (parse error, invalid request).
@@ -428,7 +469,9 @@ void McpHttpTransport::handle_get(Request& r) {
     std::string events;
     for (const auto& note : notes) events += sse_event(note);
     auto now = std::chrono::steady_clock::now();
-    if (events.empty() && now - last_write >= kKeepAliveInterval) events = ": keep-alive\n\n";
+    if (events.empty() && now - last_write >= std::chrono::seconds(config_.keepalive_s)) {
+      events = ": keep-alive\n\n";
+    }
     if (!events.empty()) {
       alive = r.write(events);
       last_write = now;

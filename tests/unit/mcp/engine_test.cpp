@@ -322,6 +322,9 @@ TEST_F(EngineTest, NotificationsCancelledAbortsTheMatchingCall) {
   auto sink = std::make_shared<RecordingSink>();
   engine_.dispatch(ctx, R"({"jsonrpc":"2.0","id":"r1","method":"tools/call","params":{"name":"wait"}})",
                    sink);
+  // dispatch() returned at once; the tool runs on the engine's tool threads.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!started && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
   ASSERT_TRUE(started);
   EXPECT_FALSE(sink->finished());
   // Another caller cannot cancel it.
@@ -332,6 +335,31 @@ TEST_F(EngineTest, NotificationsCancelledAbortsTheMatchingCall) {
   call(R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"r1"}})", ctx);
   auto result = parse_object(sink->wait())->getObject("result");
   EXPECT_TRUE(result->getValue<bool>("isError"));
+}
+
+TEST_F(EngineTest, DispatchReturnsWhileAToolBlocksAndOtherRequestsAreAnswered) {
+  // A tool that holds its thread until released: dispatch must not run it on the caller's thread.
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool release = false;
+  engine_.add_tool(std::make_shared<LambdaTool>("block", [&](std::shared_ptr<ToolCall> call) {
+    std::unique_lock lock(mutex);
+    cv.wait(lock, [&] { return release; });
+    call->finish(ToolResult::text("done"));
+  }));
+  auto slow = std::make_shared<RecordingSink>();
+  engine_.dispatch({}, R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"block"}})",
+                   slow);
+  EXPECT_FALSE(slow->finished());
+  // The same caller's ping and tools/list are answered while the call still runs.
+  EXPECT_EQ(call(R"({"jsonrpc":"2.0","id":2,"method":"ping"})"), R"({"jsonrpc":"2.0","id":2,"result":{}})");
+  EXPECT_FALSE(slow->finished());
+  {
+    std::lock_guard lock(mutex);
+    release = true;
+  }
+  cv.notify_all();
+  EXPECT_NE(slow->wait().find("done"), std::string::npos);
 }
 
 TEST_F(EngineTest, CancelByDispatchId) {

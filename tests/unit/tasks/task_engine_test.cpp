@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -380,6 +381,54 @@ TEST_F(EngineTest, WaitReturnsWhenTheTaskFinishesAndTicksWhileWaiting) {
   EXPECT_EQ(done->state, TaskState::kFailed);
   EXPECT_EQ(done->errors_json, R"(["boom"])");
   EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
+}
+
+// Threads of this process (for "a wait holds no thread").
+std::size_t thread_count() {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) ++n;
+  return n;
+}
+
+TEST_F(EngineTest, WatchesHoldNoThreadAndAllEndWhenTheTaskChanges) {
+  auto agent = add("hermes");
+  make_engine()->start();
+  Task task = engine_->submit(alice_, request());
+  ASSERT_TRUE(agent->wait_started(1));
+  const std::size_t before = thread_count();
+  constexpr int kWaiters = 200;
+  std::atomic<int> done{0}, ticks{0};
+  std::atomic<bool> stop_early{false};
+  std::vector<WatchId> ids;
+  for (int i = 0; i < kWaiters; ++i) {
+    Watch w;
+    w.timeout = 60s;
+    w.tick = 50ms;
+    w.on_tick = [&](const Task&) { ++ticks; };
+    // Waiter 0 ends on a condition checked when the task changes (as a live view's new output).
+    if (i == 0) w.stop_waiting = [&] { return stop_early.load(); };
+    w.done = [&, i](std::optional<Task> t) {
+      if (t && (i == 0 || i == 1 || t->state == TaskState::kCompleted)) ++done;
+    };
+    ids.push_back(engine_->watch(alice_, task.id, std::move(w)));
+  }
+  ASSERT_TRUE(eventually([&] { return ticks.load() >= kWaiters; }));
+  EXPECT_LE(thread_count(), before + 2) << "waits must not take a thread each";
+  EXPECT_EQ(done.load(), 0);
+  // Someone else's watch of the task sees nothing: done(nullopt) at once.
+  std::atomic<bool> bob_done{false};
+  Watch spy;
+  spy.timeout = 60s;
+  spy.done = [&](std::optional<Task> t) { bob_done = !t.has_value(); };
+  engine_->watch(bob_, task.id, std::move(spy));
+  ASSERT_TRUE(eventually([&] { return bob_done.load(); }));
+  // A change wakes the watch whose condition now holds; end() ends another (a cancelled call).
+  stop_early = true;
+  ASSERT_TRUE(agent->emit(task.id, 1, "output\n"));
+  engine_->end_watch(ids[1]);
+  ASSERT_TRUE(eventually([&] { return done.load() == 2; }));
+  agent->finish(task.id, R"({"status":"completed","summary":"ok"})");
+  ASSERT_TRUE(eventually([&] { return done.load() == kWaiters; }));
 }
 
 TEST_F(EngineTest, RecoveryInterruptsRunningTasksAndKeepsQueuedOnes) {
